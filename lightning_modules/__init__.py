@@ -1,0 +1,3 @@
+"""LightningModules, DataModules and callbacks of pyg_aggnn."""
+
+__all__: list[str] = []

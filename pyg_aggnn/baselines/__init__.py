@@ -1,0 +1,3 @@
+"""Classical power allocation baselines."""
+
+__all__: list[str] = []

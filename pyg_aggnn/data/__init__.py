@@ -1,0 +1,5 @@
+"""Temporal wireless graphs."""
+
+from pyg_aggnn.data.episode import WirelessEpisode
+
+__all__ = ["WirelessEpisode"]

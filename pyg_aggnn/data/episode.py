@@ -1,0 +1,277 @@
+"""``WirelessEpisode``: one wireless network over ``T`` slots as a PyG graph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
+from torch_geometric.data.storage import EdgeStorage, GlobalStorage, NodeStorage
+
+from pyg_aggnn._validation import check_finite_tensor, check_non_negative, check_shape
+from pyg_aggnn.wireless import physics
+
+__all__ = ["WirelessEpisode"]
+
+_DENSE_LIMIT = 4096
+
+
+class WirelessEpisode(Data):
+    r"""One network of ``m`` links observed over ``T`` slots.
+
+    The candidate interference pairs are fixed for the episode (they come from the
+    large-scale geometry), while the fading, the threshold test and the active set change
+    at every slot. Edge ``j -> i`` means *transmitter* ``j`` *is heard at the receiver of
+    link* ``i`` (``edge_index[0]`` is the sender, ``edge_index[1]`` the victim), so PyG's
+    default ``source_to_target`` flow sums messages at the victim. Self loops ``i -> i``
+    carry the direct links.
+
+    Attributes (``m`` links, ``n`` receivers, ``E`` candidate edges, ``T`` slots, ``F``
+    state features):
+
+    * ``x``: ``[m, T, F] float``, node states :math:`x_i(t)`.
+    * ``edge_index``: ``[2, E] long``, candidate pairs, sorted by victim, unique.
+    * ``edge_gain``: ``[E, T] float``, physical amplitude gains
+      :math:`|h_{ij}(t)|` (linear, not squared), used for rates.
+    * ``edge_weight``: ``[E, T] float``, graph shift operator
+      :math:`S(t)_{ij} = |h_{ij}(t)|\,\mathbb{1}[|h_{ij}(t)| \ge \eta_0]\,\mathbb{1}[j \in \mathcal{A}(t)]`;
+      zero means "not in slot ``t``'s graph".
+    * ``direct_gain``: ``[m, T] float``, :math:`|h_{ii}(t)|`.
+    * ``active``: ``[m, T] bool``, :math:`i \in \mathcal{A}(t)`.
+    * ``receiver``: ``[m] long``, receiver :math:`r(i)` of each link (index into ``rx_pos``).
+    * ``tx_pos``: ``[m, 2]``, ``rx_pos``: ``[n, 2]`` positions (scenario units; zeros
+      for scenarios without geometry).
+    * ``link_weight``: ``[m]``, priority weights :math:`\alpha_i`.
+    * ``max_power``: ``[m]``, per-link maximum power :math:`p_0` (linear).
+    * ``noise_power``: ``[m]``, receiver noise power (linear).
+    * ``p_max_total``: ``[1]``, total power budget :math:`P_{\max}` of the network.
+    * ``eta0``: ``[1]``, the graph threshold :math:`\eta_0` (amplitude).
+
+    Episodes of different sizes batch with :class:`torch_geometric.loader.DataLoader`;
+    all episodes of one batch must share ``T``.
+    """
+
+    def __inc__(self, key: str, value: Any, *args, **kwargs) -> Any:
+        if key == "receiver":
+            return self.rx_pos.size(0)
+        return super().__inc__(key, value, *args, **kwargs)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_dense(
+        cls,
+        gain: Tensor,
+        eta0: float = 0.0,
+        active: Tensor | None = None,
+        x: Tensor | None = None,
+        noise_power: float = 1.0,
+        max_power: float = 1.0,
+        p_max_total: float | None = None,
+        link_weight: Tensor | None = None,
+    ) -> WirelessEpisode:
+        """Build an episode from a dense channel, keeping every pair (exact, small ``m``).
+
+        Args:
+            gain: ``[m, m, T]`` amplitudes, ``gain[i, j, t]`` = Tx ``j`` -> Rx ``i``.
+            eta0: graph threshold on the amplitude (default: ``0.0``).
+            active: ``[m, T] bool`` activity (default: all active).
+            x: ``[m, T, F]`` node states (default: ones).
+            noise_power: receiver noise power (default: ``1.0``).
+            max_power: per-link maximum power ``p0`` (default: ``1.0``).
+            p_max_total: total budget (default: ``m * max_power``).
+            link_weight: ``[m]`` priority weights (default: ones).
+        """
+        check_finite_tensor("gain", gain)
+        if gain.dim() != 3 or gain.size(0) != gain.size(1):
+            raise ValueError(f"gain must have shape [m, m, T], got {list(gain.shape)}")
+        if bool((gain < 0).any()):
+            raise ValueError("gain must hold non-negative amplitudes, got negative entries")
+        m, _, num_slots = gain.shape
+        direct, edge_index, edge_gain = physics.dense_to_edges(gain)
+        order = torch.argsort(edge_index[1] * m + edge_index[0])
+        edge_index, edge_gain = edge_index[:, order], edge_gain[order]
+        active = torch.ones(m, num_slots, dtype=torch.bool) if active is None else active
+        x = torch.ones(m, num_slots, 1, dtype=gain.dtype) if x is None else x
+        return cls.build(
+            x=x,
+            edge_index=edge_index,
+            edge_gain=edge_gain,
+            direct_gain=direct,
+            active=active,
+            receiver=torch.arange(m),
+            tx_pos=torch.zeros(m, 2, dtype=gain.dtype),
+            rx_pos=torch.zeros(m, 2, dtype=gain.dtype),
+            eta0=eta0,
+            noise_power=noise_power,
+            max_power=max_power,
+            p_max_total=m * max_power if p_max_total is None else p_max_total,
+            link_weight=link_weight,
+        )
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_gain: Tensor,
+        direct_gain: Tensor,
+        active: Tensor,
+        receiver: Tensor,
+        tx_pos: Tensor,
+        rx_pos: Tensor,
+        eta0: float,
+        noise_power: float,
+        max_power: float,
+        p_max_total: float,
+        link_weight: Tensor | None = None,
+        **extra: Any,
+    ) -> WirelessEpisode:
+        """Assemble and validate an episode, computing the thresholded ``edge_weight``."""
+        check_non_negative("eta0", eta0)
+        check_non_negative("noise_power", noise_power)
+        check_non_negative("p_max_total", p_max_total)
+        if not max_power > 0:
+            raise ValueError(f"max_power must be > 0, got {max_power!r}")
+        m = x.size(0)
+        dtype = edge_gain.dtype
+        episode = cls(
+            x=x,
+            edge_index=edge_index,
+            edge_gain=edge_gain,
+            direct_gain=direct_gain,
+            active=active.bool(),
+            receiver=receiver,
+            tx_pos=tx_pos,
+            rx_pos=rx_pos,
+            link_weight=torch.ones(m, dtype=dtype) if link_weight is None else link_weight,
+            max_power=torch.full((m,), float(max_power), dtype=dtype),
+            noise_power=torch.full((m,), float(noise_power), dtype=dtype),
+            p_max_total=torch.tensor([float(p_max_total)], dtype=dtype),
+            eta0=torch.tensor([float(eta0)], dtype=dtype),
+            **extra,
+        )
+        episode.edge_weight = episode.shift_weights()
+        episode.validate()
+        return episode
+
+    def validate(self) -> WirelessEpisode:
+        """Check shapes, dtypes and values; raise ``ValueError`` naming the field."""
+        m, num_slots = self.x.size(0), self.x.size(1)
+        check_shape("x", self.x, [m, num_slots, None])
+        check_shape("edge_index", self.edge_index, [2, None])
+        num_edges = self.edge_index.size(1)
+        check_shape("edge_gain", self.edge_gain, [num_edges, num_slots])
+        check_shape("direct_gain", self.direct_gain, [m, num_slots])
+        check_shape("active", self.active, [m, num_slots])
+        check_shape("receiver", self.receiver, [m])
+        check_shape("tx_pos", self.tx_pos, [m, 2])
+        check_shape("rx_pos", self.rx_pos, [None, 2])
+        check_shape("link_weight", self.link_weight, [m])
+        for name in ("x", "edge_gain", "direct_gain", "link_weight"):
+            check_finite_tensor(name, self[name])
+        if num_edges and (self.edge_index.min() < 0 or self.edge_index.max() >= m):
+            raise ValueError(
+                f"edge_index must hold node indices in [0, {m}), got out-of-range entries"
+            )
+        if m and (self.receiver.min() < 0 or self.receiver.max() >= self.rx_pos.size(0)):
+            raise ValueError(
+                f"receiver must hold indices in [0, {self.rx_pos.size(0)}), got out-of-range entries"
+            )
+        if bool((self.edge_gain < 0).any()) or bool((self.direct_gain < 0).any()):
+            raise ValueError("edge_gain and direct_gain must be non-negative amplitudes")
+        if bool((self.link_weight < 0).any()):
+            raise ValueError("link_weight must be >= 0, got negative entries")
+        return self
+
+    # ------------------------------------------------------------------ views
+    @property
+    def num_slots(self) -> int:
+        """Number of slots ``T``."""
+        return self.x.size(1)
+
+    def _edge_eta0(self) -> Tensor:
+        eta0 = self.eta0
+        if getattr(self, "batch", None) is not None and eta0.numel() > 1:
+            return eta0[self.batch[self.edge_index[1]]][:, None]  # [E, 1]
+        return eta0.reshape(1, 1)
+
+    def shift_weights(self) -> Tensor:
+        """The graph shift operator weights ``[E, T]`` (threshold and sender activity)."""
+        keep = (self.edge_gain >= self._edge_eta0()) & self.active[self.edge_index[0]]
+        return self.edge_gain * keep
+
+    def interference_gain(self, neighbours_only: bool = False) -> Tensor:
+        """Gains ``[E, T]`` that count as interference in the rate.
+
+        ``False`` (default): every materialized pair, physically complete. ``True``: only
+        pairs above the threshold :math:`\\eta_0` (the papers' eq. (41)), whatever their
+        activity, since an inactive transmitter keeps transmitting its held power.
+        """
+        if not neighbours_only:
+            return self.edge_gain
+        return self.edge_gain * (self.edge_gain >= self._edge_eta0())
+
+    def rates(
+        self, power: Tensor, slot: int | None = None, neighbours_only: bool = False
+    ) -> Tensor:
+        """Per-link rates (nats) of ``power`` through :func:`pyg_aggnn.wireless.physics.rate`.
+
+        Args:
+            power: ``[m, T]`` powers for every slot (``slot=None``), or ``[m, *S]`` powers
+                applied at slot ``slot`` (trailing dims are samples).
+            slot: slot index, or ``None`` for all slots.
+            neighbours_only: see :meth:`interference_gain`.
+        """
+        gain = self.interference_gain(neighbours_only)
+        direct = self.direct_gain
+        if slot is not None:
+            gain, direct = gain[:, slot], direct[:, slot]
+        return physics.rate(power, direct, self.edge_index, gain, self.noise_power)
+
+    def snapshot(self, slot: int) -> Data:
+        """Slot ``slot`` as a plain PyG :class:`Data` holding only that slot's graph edges."""
+        weight = self.edge_weight[:, slot]
+        keep = weight > 0
+        return Data(
+            x=self.x[:, slot],
+            edge_index=self.edge_index[:, keep],
+            edge_weight=weight[keep],
+            direct_gain=self.direct_gain[:, slot],
+            active=self.active[:, slot],
+            num_nodes=self.x.size(0),
+        )
+
+    def to_snapshots(self) -> list[Data]:
+        """The episode as a temporal sequence of per-slot PyG graphs."""
+        return [self.snapshot(t) for t in range(self.num_slots)]
+
+    def dense_gain(self, slot: int, neighbours_only: bool = False) -> Tensor:
+        """Dense ``[m, m]`` amplitude matrix ``gain[i, j]`` at ``slot`` (small networks).
+
+        Pairs that are not materialized are zero. Raises ``ValueError`` above 4096 links.
+        """
+        m = self.x.size(0)
+        if m > _DENSE_LIMIT:
+            raise ValueError(f"dense_gain needs m <= {_DENSE_LIMIT}, got m = {m}")
+        gain = self.interference_gain(neighbours_only)[:, slot]
+        dense = gain.new_zeros(m, m)
+        dense[self.edge_index[1], self.edge_index[0]] = gain
+        return dense
+
+    def dense_shift(self, slot: int) -> Tensor:
+        """Dense ``[m, m]`` graph shift operator :math:`S(t)` at ``slot`` (small networks)."""
+        m = self.x.size(0)
+        if m > _DENSE_LIMIT:
+            raise ValueError(f"dense_shift needs m <= {_DENSE_LIMIT}, got m = {m}")
+        dense = self.edge_weight.new_zeros(m, m)
+        dense[self.edge_index[1], self.edge_index[0]] = self.edge_weight[:, slot]
+        return dense
+
+
+# weights_only loading (no arbitrary code): allow exactly the classes an episode pickles.
+torch.serialization.add_safe_globals(
+    [WirelessEpisode, DataEdgeAttr, DataTensorAttr, GlobalStorage, NodeStorage, EdgeStorage]
+)
