@@ -165,8 +165,8 @@ class D2D(Scenario):
         rx_pos = tx_pos + torch.stack([length * angle.cos(), length * angle.sin()], dim=1)
         receiver = torch.arange(m)
         tx, rx = candidate_pairs(tx_pos, rx_pos, self.cutoff_distance())
-        edge_index = link_edges(tx, rx, receiver)
-        distance = torch.linalg.vector_norm(tx_pos[edge_index[0]] - rx_pos[edge_index[1]], dim=1)
+        edge_index, edge_pair, pair_tx, pair_rx = link_edges(tx, rx, receiver)
+        distance = torch.linalg.vector_norm(tx_pos[pair_tx] - rx_pos[pair_rx], dim=1)
         loss_db = dual_slope_pathloss_db(
             distance.clamp_min(1.0), self.carrier_hz, self.antenna_height_m, self.antenna_height_m
         )
@@ -174,7 +174,7 @@ class D2D(Scenario):
             torch.randn(distance.shape, generator=generator, dtype=torch.float64)
             * self.shadowing_db
         )
-        direct = (edge_index[0] == edge_index[1]).to(torch.float64)
+        direct = (receiver[pair_tx] == pair_rx).to(torch.float64)
         gain_db = -loss_db + shadow_db + self.antenna_gain_db * direct + self.snr_headroom_db
         large_scale = torch.sqrt(torch.pow(10.0, gain_db / 10.0))
-        return Layout(tx_pos, rx_pos, receiver, edge_index, large_scale)
+        return Layout(tx_pos, rx_pos, receiver, edge_index, large_scale, edge_pair)

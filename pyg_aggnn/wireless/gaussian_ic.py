@@ -69,4 +69,5 @@ class GaussianIC(Scenario):
             torch.arange(m),
             edge_index,
             torch.ones(m * m, dtype=torch.float64),
+            torch.arange(m * m),
         )

@@ -67,32 +67,37 @@ def candidate_pairs(
     return tx[close], rx[close]
 
 
-def link_edges(tx: Tensor, rx: Tensor, receiver: Tensor) -> Tensor:
+def link_edges(tx: Tensor, rx: Tensor, receiver: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Expand (transmitter, receiver) pairs into link edges ``j -> i``.
 
     Transmitter ``j`` heard at receiver ``b`` interferes with every link ``i`` served by
-    ``b`` (``receiver[i] == b``). Self loops ``i -> i`` (the direct links) are always
-    included. The result is unique and sorted by victim ``i``, then by sender ``j``.
+    ``b`` (``receiver[i] == b``); all those edges share one physical channel, the pair
+    ``(j, b)``. The direct pairs ``(i, receiver[i])`` are always included, so every self
+    loop ``i -> i`` exists. Edges are unique and sorted by victim ``i``, then sender ``j``.
 
     Args:
-        tx: ``[P] long`` transmitter of each pair.
-        rx: ``[P] long`` receiver of each pair.
+        tx: ``[P] long`` transmitter of each candidate pair.
+        rx: ``[P] long`` receiver of each candidate pair.
         receiver: ``[m] long`` receiver ``r(i)`` of every link.
 
     Returns:
-        ``[2, E] long`` edge index (row 0: sender ``j``, row 1: victim ``i``).
+        ``(edge_index, edge_pair, pair_tx, pair_rx)``: ``[2, E] long`` edges (row 0:
+        sender ``j``, row 1: victim ``i``), ``[E] long`` index of each edge's physical
+        pair, and the ``[P'] long`` transmitter and receiver of the unique pairs.
     """
     m = receiver.size(0)
-    _, link_order = torch.sort(receiver)
-    num_rx = int(receiver.max()) + 1 if m else 0
-    served = torch.bincount(receiver, minlength=max(num_rx, int(rx.max()) + 1 if rx.numel() else 0))
+    num_rx = max(int(receiver.max()) + 1, int(rx.max()) + 1 if rx.numel() else 0)
+    pair_key = torch.unique(torch.cat([tx, torch.arange(m)]) * num_rx + torch.cat([rx, receiver]))
+    pair_tx, pair_rx = pair_key // num_rx, pair_key % num_rx
+    _, link_order = torch.sort(receiver)  # links grouped by receiver
+    served = torch.bincount(receiver, minlength=num_rx)
     first = torch.cumsum(served, 0) - served
-    count = served[rx]  # links at the pair's receiver
+    count = served[pair_rx]  # links served at each pair's receiver
     total = int(count.sum())
     within = torch.arange(total) - (torch.cumsum(count, 0) - count).repeat_interleave(count)
-    victim = link_order[first[rx].repeat_interleave(count) + within]
-    sender = tx.repeat_interleave(count)
-    loops = torch.arange(m)
-    key = torch.cat([victim, loops]) * m + torch.cat([sender, loops])
-    key = torch.unique(key)  # sorted
-    return torch.stack([key % m, key // m])
+    victim = link_order[first[pair_rx].repeat_interleave(count) + within]
+    pair = torch.arange(pair_key.numel()).repeat_interleave(count)
+    sender = pair_tx[pair]
+    order = torch.argsort(victim * m + sender)
+    edge_index = torch.stack([sender[order], victim[order]])
+    return edge_index, pair[order], pair_tx, pair_rx

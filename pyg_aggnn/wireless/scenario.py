@@ -50,7 +50,10 @@ class Layout:
         receiver: ``[m] long`` receiver of each link.
         edge_index: ``[2, E] long`` candidate edges ``j -> i`` incl. self loops, sorted
             by victim.
-        large_scale: ``[E] float64`` large-scale amplitude gain of every edge.
+        large_scale: ``[P] float64`` large-scale amplitude gain of every physical
+            (transmitter, receiver) pair.
+        edge_pair: ``[E] long`` the physical pair of every edge: links that share a
+            receiver share the channel (and its fading) from each transmitter.
     """
 
     tx_pos: Tensor
@@ -58,6 +61,7 @@ class Layout:
     receiver: Tensor
     edge_index: Tensor
     large_scale: Tensor
+    edge_pair: Tensor
 
     @property
     def num_links(self) -> int:
@@ -66,6 +70,10 @@ class Layout:
     @property
     def num_edges(self) -> int:
         return self.edge_index.size(1)
+
+    @property
+    def num_pairs(self) -> int:
+        return self.large_scale.size(0)
 
 
 class Scenario:
@@ -146,8 +154,9 @@ class Scenario:
         gen = make_generator(seed, generator)
         layout = self.sample_layout(gen) if layout is None else layout
         m = layout.num_links
-        fading = ar1_rayleigh(layout.num_edges, num_slots, self.delta, self.fading_var, gen, dtype)
-        gain = layout.large_scale.to(dtype)[:, None] * fading  # [E, T]
+        fading = ar1_rayleigh(layout.num_pairs, num_slots, self.delta, self.fading_var, gen, dtype)
+        pair_gain = layout.large_scale.to(dtype)[:, None] * fading  # [P, T]
+        gain = pair_gain[layout.edge_pair]  # [E, T]
         src, dst = layout.edge_index
         loops = torch.nonzero(src == dst).squeeze(1)  # [m], sorted by victim
         direct = gain[loops]  # [m, T]
