@@ -143,8 +143,6 @@ class AdHoc(Scenario):
         receiver = torch.arange(m)
         tx, rx = candidate_pairs(tx_pos, rx_pos, self.cutoff_distance())
         edge_index, edge_pair, pair_tx, pair_rx = link_edges(tx, rx, receiver)
-        distance = torch.linalg.vector_norm(
-            tx_pos[edge_index[0]] - rx_pos[receiver[edge_index[1]]], dim=1
-        )
+        distance = torch.linalg.vector_norm(tx_pos[pair_tx] - rx_pos[pair_rx], dim=1)
         large_scale = pathloss_amplitude(distance, self.pathloss_exponent, self.min_distance)
         return Layout(tx_pos, rx_pos, receiver, edge_index, large_scale, edge_pair)

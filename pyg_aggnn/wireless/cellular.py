@@ -105,8 +105,6 @@ class Cellular(Scenario):
             cutoff = floor_distance(self.interference_floor, self.pathloss_exponent)
         tx, rx = candidate_pairs(tx_pos, bs_pos, cutoff)
         edge_index, edge_pair, pair_tx, pair_rx = link_edges(tx, rx, receiver)
-        distance = torch.linalg.vector_norm(
-            tx_pos[edge_index[0]] - bs_pos[receiver[edge_index[1]]], dim=1
-        )
+        distance = torch.linalg.vector_norm(tx_pos[pair_tx] - bs_pos[pair_rx], dim=1)
         large_scale = pathloss_amplitude(distance, self.pathloss_exponent, self.min_distance)
         return Layout(tx_pos, bs_pos, receiver, edge_index, large_scale, edge_pair)

@@ -19,6 +19,7 @@ def ar1_rayleigh(
     fading_var: float = 1.0,
     generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float32,
+    return_complex: bool = False,
 ) -> Tensor:
     r"""Amplitudes :math:`|f(t)|` of ``num_pairs`` independent AR(1) Rayleigh processes.
 
@@ -38,21 +39,27 @@ def ar1_rayleigh(
             (default: ``1.0``, as in the papers).
         generator: CPU random generator (default: torch's global one).
         dtype: floating dtype of the result.
+        return_complex: return the complex coefficients :math:`f(t)` (as ``[E, T, 2]``
+            real and imaginary parts) instead of the amplitudes (default: ``False``).
 
     Returns:
-        ``[E, T]`` amplitudes (non-negative).
+        ``[E, T]`` amplitudes (non-negative), or ``[E, T, 2]`` with ``return_complex``.
     """
     check_positive_int("num_pairs", num_pairs, minimum=0)
     check_positive_int("num_slots", num_slots)
     check_in_range("delta", delta, 0.0, 1.0)
     sigma = math.sqrt(check_positive("fading_var", fading_var))
     keep, innovate = math.sqrt(1.0 - delta), math.sqrt(delta)
-    out = torch.empty(num_pairs, num_slots, dtype=dtype)
+    out = torch.empty(num_pairs, num_slots, *((2,) if return_complex else ()), dtype=dtype)
+
+    def emit(t: int, state: Tensor) -> None:
+        out[:, t] = state.T if return_complex else torch.linalg.vector_norm(state, dim=0)
+
     # Re and Im evolve in one [2, E] array; the stationary start keeps E|f|^2 constant.
     state = torch.randn(2, num_pairs, generator=generator, dtype=dtype) * sigma
-    out[:, 0] = torch.linalg.vector_norm(state, dim=0)
+    emit(0, state)
     for t in range(1, num_slots):
         noise = torch.randn(2, num_pairs, generator=generator, dtype=dtype)
         state.mul_(keep).add_(noise, alpha=innovate * sigma)
-        out[:, t] = torch.linalg.vector_norm(state, dim=0)
+        emit(t, state)
     return out
