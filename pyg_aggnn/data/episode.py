@@ -94,6 +94,8 @@ class WirelessEpisode(Data):
         edge_index, edge_gain = edge_index[:, order], edge_gain[order]
         active = torch.ones(m, num_slots, dtype=torch.bool) if active is None else active
         x = torch.ones(m, num_slots, 1, dtype=gain.dtype) if x is None else x
+        check_shape("active", active, [m, num_slots])
+        check_shape("x", x, [m, num_slots, None])
         return cls.build(
             x=x,
             edge_index=edge_index,
@@ -153,8 +155,8 @@ class WirelessEpisode(Data):
             eta0=torch.tensor([float(eta0)], dtype=dtype),
             **extra,
         )
-        episode.edge_weight = episode.shift_weights()
         episode.validate()
+        episode.edge_weight = episode.shift_weights()
         return episode
 
     def validate(self) -> WirelessEpisode:
@@ -170,6 +172,8 @@ class WirelessEpisode(Data):
         check_shape("tx_pos", self.tx_pos, [m, 2])
         check_shape("rx_pos", self.rx_pos, [None, 2])
         check_shape("link_weight", self.link_weight, [m])
+        if "edge_weight" in self:
+            check_shape("edge_weight", self.edge_weight, [num_edges, num_slots])
         for name in ("x", "edge_gain", "direct_gain", "link_weight"):
             check_finite_tensor(name, self[name])
         if num_edges and (self.edge_index.min() < 0 or self.edge_index.max() >= m):
