@@ -50,10 +50,14 @@ def ar1_rayleigh(
     check_in_range("delta", delta, 0.0, 1.0)
     sigma = math.sqrt(check_positive("fading_var", fading_var))
     keep, innovate = math.sqrt(1.0 - delta), math.sqrt(delta)
-    out = torch.empty(num_pairs, num_slots, *((2,) if return_complex else ()), dtype=dtype)
+    # slots are filled row by row in a [T, E] buffer, transposed once at the end
+    out = torch.empty(num_slots, num_pairs, *((2,) if return_complex else ()), dtype=dtype)
 
     def emit(t: int, state: Tensor) -> None:
-        out[:, t] = state.T if return_complex else torch.linalg.vector_norm(state, dim=0)
+        if return_complex:
+            out[t] = state.T
+        else:
+            torch.hypot(state[0], state[1], out=out[t])
 
     # Re and Im evolve in one [2, E] array; the stationary start keeps E|f|^2 constant.
     state = torch.randn(2, num_pairs, generator=generator, dtype=dtype) * sigma
@@ -62,4 +66,4 @@ def ar1_rayleigh(
         noise = torch.randn(2, num_pairs, generator=generator, dtype=dtype)
         state.mul_(keep).add_(noise, alpha=innovate * sigma)
         emit(t, state)
-    return out
+    return out.transpose(0, 1).contiguous()
