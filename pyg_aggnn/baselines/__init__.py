@@ -1,3 +1,22 @@
-"""Classical power allocation baselines."""
+"""Classical power allocation baselines, callable like the learned policies."""
 
-__all__: list[str] = []
+from pyg_aggnn.baselines.base import Baseline
+from pyg_aggnn.baselines.equal_power import EqualPower, equal_power
+from pyg_aggnn.baselines.exhaustive import Exhaustive, exhaustive
+from pyg_aggnn.baselines.random_full_power import RandomFullPower, random_full_power
+from pyg_aggnn.baselines.strongest import Strongest, strongest
+from pyg_aggnn.baselines.wmmse import WMMSE, wmmse
+
+__all__ = [
+    "Baseline",
+    "WMMSE",
+    "wmmse",
+    "EqualPower",
+    "equal_power",
+    "RandomFullPower",
+    "random_full_power",
+    "Strongest",
+    "strongest",
+    "Exhaustive",
+    "exhaustive",
+]

@@ -1,0 +1,117 @@
+"""Small helpers shared by the baselines: graph membership and per-graph values."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from pyg_aggnn._validation import check_finite_tensor, check_non_negative
+
+__all__: list[str] = []
+
+
+def resolve_batch(
+    num_nodes: int, batch: Tensor | None, num_graphs: int | None, device: torch.device
+) -> tuple[Tensor, int]:
+    """Return ``(batch [N] long, B)``; ``batch=None`` means a single network."""
+    if batch is None:
+        return torch.zeros(num_nodes, dtype=torch.long, device=device), 1
+    if not isinstance(batch, Tensor) or batch.dim() != 1 or batch.size(0) != num_nodes:
+        shape = list(batch.shape) if isinstance(batch, Tensor) else type(batch).__name__
+        raise ValueError(f"batch must be a [{num_nodes}] long tensor, got {shape}")
+    if num_graphs is None:
+        num_graphs = int(batch.max()) + 1 if num_nodes else 1
+    return batch.long(), int(num_graphs)
+
+
+def graph_sizes(batch: Tensor, num_graphs: int) -> Tensor:
+    """Number of links ``m`` of every network, ``[B] long``."""
+    return torch.bincount(batch, minlength=num_graphs)
+
+
+def per_graph(name: str, value: float | Tensor, num_graphs: int, like: Tensor) -> Tensor:
+    """A float or ``[B]`` tensor of per-network values as a ``[B]`` tensor like ``like``."""
+    if isinstance(value, Tensor):
+        check_finite_tensor(name, value)
+        value = value.reshape(-1)
+        if value.numel() == 1:
+            value = value.expand(num_graphs)
+        if value.numel() != num_graphs:
+            raise ValueError(
+                f"{name} must be a float or a [{num_graphs}] tensor, got {value.numel()} values"
+            )
+        if bool((value < 0).any()):
+            raise ValueError(f"{name} must be >= 0, got negative entries")
+        return value.to(dtype=like.dtype, device=like.device)
+    check_non_negative(name, value)
+    return torch.full((num_graphs,), float(value), dtype=like.dtype, device=like.device)
+
+
+def per_node(
+    name: str, value: float | Tensor, num_nodes: int, like: Tensor, positive: bool = False
+) -> Tensor:
+    """A float or ``[N]`` tensor of per-link values as a ``[N]`` tensor like ``like``."""
+    if isinstance(value, Tensor):
+        check_finite_tensor(name, value)
+        value = value.reshape(-1)
+        if value.numel() == 1:
+            value = value.expand(num_nodes)
+        if value.numel() != num_nodes:
+            raise ValueError(
+                f"{name} must be a float or a [{num_nodes}] tensor, got {value.numel()} values"
+            )
+        value = value.to(dtype=like.dtype, device=like.device)
+    else:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name} must be a float or a tensor, got {value!r}")
+        value = torch.full((num_nodes,), float(value), dtype=like.dtype, device=like.device)
+    bad = (value <= 0) if positive else (value < 0)
+    if bool(bad.any()):
+        raise ValueError(
+            f"{name} must be {'> 0' if positive else '>= 0'}, got {bad.sum()} bad entries"
+        )
+    return value
+
+
+def check_gain(name: str, value: Tensor, leading: int) -> Tensor:
+    """Check a non-negative amplitude tensor whose first dimension is ``leading``."""
+    check_finite_tensor(name, value)
+    if not value.is_floating_point() or value.dim() < 1 or value.size(0) != leading:
+        raise ValueError(
+            f"{name} must be a floating tensor of shape [{leading}, *S], got "
+            f"{value.dtype} {list(value.shape)}"
+        )
+    if bool((value < 0).any()):
+        raise ValueError(f"{name} must hold non-negative amplitudes, got negative entries")
+    return value
+
+
+def check_edge_index(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """Check an ``[2, E]`` integer edge list with node indices in ``[0, N)``."""
+    if (
+        not isinstance(edge_index, Tensor)
+        or edge_index.dim() != 2
+        or edge_index.size(0) != 2
+        or edge_index.is_floating_point()
+    ):
+        shape = list(edge_index.shape) if isinstance(edge_index, Tensor) else edge_index
+        raise ValueError(f"edge_index must be an integer tensor of shape [2, E], got {shape}")
+    if edge_index.numel() and (edge_index.min() < 0 or edge_index.max() >= num_nodes):
+        raise ValueError(f"edge_index must hold node indices in [0, {num_nodes}), got out-of-range")
+    return edge_index.long()
+
+
+def graph_info(batch) -> tuple[Tensor | None, int]:
+    """``(batch vector or None, number of networks)`` of a (batched) episode."""
+    vector = getattr(batch, "batch", None)
+    return vector, (int(batch.num_graphs) if vector is not None else 1)
+
+
+def draw_uniform(shape: tuple[int, ...], generator: torch.Generator, like: Tensor) -> Tensor:
+    """``U[0, 1)`` draws on the generator's device, returned on ``like``'s device and dtype.
+
+    Draws happen where the generator lives (the CPU by default), so one seed gives the
+    same numbers whichever device the episode is on.
+    """
+    u = torch.rand(shape, generator=generator, dtype=like.dtype, device=generator.device)
+    return u.to(like.device)

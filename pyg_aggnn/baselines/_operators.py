@@ -1,0 +1,160 @@
+r"""Interference sums of many networks and slots at once, dense or sparse.
+
+Iterative baselines need the two products of the cross-gain matrix
+:math:`G_{ij} = |h_{ij}|^2` (``i != j``) of every network and slot with a node vector:
+
+.. math::
+    (G x)_i = \sum_{j \ne i} |h_{ij}|^2 x_j, \qquad
+    (G^T x)_i = \sum_{j \ne i} |h_{ji}|^2 x_j.
+
+Two interchangeable operators hold them. :class:`DenseOperator` stores ``[B * s, m, m]``
+matrices (all ``B`` networks of one batch have the same size ``m``, ``s`` slots) and
+uses batched vector-matrix products: the fast path for small, dense networks.
+:class:`SparseOperator` stores one block-diagonal CSR matrix over every (node, slot)
+pair, so the cost is proportional to the number of non-zero gains and nothing of size
+``m x m`` is ever formed. Both keep node vectors in their own layout (see
+:meth:`to_layout`) so that the iteration itself is written once.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from torch import Tensor
+from torch_geometric.utils import scatter
+
+__all__: list[str] = []
+
+# Above this many stored entries the automatic choice never builds dense matrices.
+_DENSE_MAX_ENTRIES = 2**26
+# Dense storage pays off when at least this fraction of the m x m entries is non-zero.
+_DENSE_MIN_DENSITY = 0.4
+
+
+class DenseOperator:
+    """Batched dense products; node layout ``[B * s, 1, m]``, graph layout ``[B * s, 1, 1]``."""
+
+    def __init__(self, src, dst, gain_sq, num_graphs: int, size: int, num_slots: int):
+        B, m, s = num_graphs, size, num_slots
+        self.shape = (B, m, s)
+        graph, i, j = dst // m, dst % m, src % m
+        dense = gain_sq.new_zeros(B, m, m, s)  # [B, victim, interferer, s]
+        dense.index_put_((graph, i, j), gain_sq, accumulate=True)
+        self.gain = dense.permute(0, 3, 1, 2).reshape(B * s, m, m)  # G
+        self.gain_t = self.gain.transpose(1, 2).contiguous()  # G^T
+
+    def to_layout(self, value: Tensor) -> Tensor:
+        """``[N, s]`` -> ``[B * s, 1, m]``."""
+        B, m, s = self.shape
+        return value.reshape(B, m, s).permute(0, 2, 1).reshape(B * s, 1, m)
+
+    def from_layout(self, value: Tensor) -> Tensor:
+        """``[B * s, 1, m]`` -> ``[N, s]``."""
+        B, m, s = self.shape
+        return value.reshape(B, s, m).permute(0, 2, 1).reshape(B * m, s)
+
+    def graph_layout(self, value: Tensor) -> Tensor:
+        """Per-network ``[B]`` or ``[B, s]`` values -> ``[B * s, 1, 1]``."""
+        B, _, s = self.shape
+        return value.reshape(B, -1).expand(B, s).reshape(B * s, 1, 1)
+
+    def cross(self, x: Tensor) -> Tensor:
+        """:math:`G x` (row vector times :math:`G^T`, the fastest batched form)."""
+        return torch.matmul(x, self.gain_t)
+
+    def cross_t(self, x: Tensor) -> Tensor:
+        """:math:`G^T x`."""
+        return torch.matmul(x, self.gain)
+
+    def graph_sum(self, x: Tensor) -> Tensor:
+        return x.sum(dim=-1, keepdim=True)
+
+    def graph_max(self, x: Tensor) -> Tensor:
+        return x.amax(dim=-1, keepdim=True)
+
+    def expand(self, value: Tensor) -> Tensor:
+        return value  # broadcasts
+
+
+def _block_csr(rows: Tensor, cols: Tensor, values: Tensor, size: int) -> Tensor:
+    indices = torch.stack([rows, cols])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        coo = torch.sparse_coo_tensor(indices, values, (size, size), check_invariants=False)
+        return coo.coalesce().to_sparse_csr()
+
+
+class SparseOperator:
+    """Block-diagonal CSR products; node layout ``[N, s]``, graph layout ``[B, s]``."""
+
+    def __init__(self, src, dst, gain_sq, batch: Tensor, num_graphs: int, num_slots: int):
+        N, s = batch.size(0), num_slots
+        self.shape = (N, s)
+        self.batch, self.num_graphs = batch, num_graphs
+        keep = gain_sq != 0  # [E, s]; absent pairs cost nothing
+        edge, k = keep.nonzero(as_tuple=True)
+        rows, cols = dst[edge] * s + k, src[edge] * s + k
+        values = gain_sq[edge, k]
+        self.gain = _block_csr(rows, cols, values, N * s)
+        self.gain_t = _block_csr(cols, rows, values, N * s)
+
+    def to_layout(self, value: Tensor) -> Tensor:
+        return value.contiguous()
+
+    def from_layout(self, value: Tensor) -> Tensor:
+        return value
+
+    def graph_layout(self, value: Tensor) -> Tensor:
+        """Per-network ``[B]`` or ``[B, s]`` values -> ``[B, s]``."""
+        return value.reshape(self.num_graphs, -1).expand(self.num_graphs, self.shape[1])
+
+    def cross(self, x: Tensor) -> Tensor:
+        return (self.gain @ x.reshape(-1, 1)).reshape(self.shape)
+
+    def cross_t(self, x: Tensor) -> Tensor:
+        return (self.gain_t @ x.reshape(-1, 1)).reshape(self.shape)
+
+    def graph_sum(self, x: Tensor) -> Tensor:
+        return scatter(x, self.batch, dim=0, dim_size=self.num_graphs, reduce="sum")
+
+    def graph_max(self, x: Tensor) -> Tensor:
+        return scatter(x, self.batch, dim=0, dim_size=self.num_graphs, reduce="max")
+
+    def expand(self, value: Tensor) -> Tensor:
+        return value[self.batch]
+
+
+def build_operator(
+    edge_index: Tensor, gain_sq: Tensor, batch: Tensor, num_graphs: int, path: str
+) -> DenseOperator | SparseOperator:
+    """Pick and build the operator for cross gains ``gain_sq [E, s]`` (self loops dropped).
+
+    ``path="auto"`` takes the dense one when every network of the batch has the same size
+    ``m``, the nodes are stored network after network, the matrices fit in memory and
+    at least 40% of their entries are non-zero; ``"dense"`` insists on it (and raises
+    ``ValueError`` if the batch does not allow it), ``"sparse"`` never uses it.
+    """
+    src, dst = edge_index
+    cross = src != dst
+    src, dst, gain_sq = src[cross], dst[cross], gain_sq[cross]
+    num_nodes, num_slots = batch.size(0), gain_sq.size(1)
+    size = num_nodes // max(num_graphs, 1)
+    layout_ok = size * num_graphs == num_nodes and bool(
+        torch.equal(batch, torch.arange(num_graphs, device=batch.device).repeat_interleave(size))
+    )
+    entries = num_graphs * num_slots * size * size
+    if path == "dense" and not layout_ok:
+        raise ValueError(
+            "path='dense' needs networks of equal size stored one after the other, got sizes "
+            f"{torch.bincount(batch, minlength=num_graphs).tolist()}"
+        )
+    dense = path == "dense" or (
+        path == "auto"
+        and layout_ok
+        and entries <= _DENSE_MAX_ENTRIES
+        and int((gain_sq != 0).sum()) >= _DENSE_MIN_DENSITY * entries
+    )
+    if dense:
+        return DenseOperator(src, dst, gain_sq, num_graphs, size, num_slots)
+    return SparseOperator(src, dst, gain_sq, batch, num_graphs, num_slots)

@@ -1,0 +1,131 @@
+"""``Baseline``: the policy interface shared by every classical baseline."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from pyg_aggnn._validation import check_positive_int
+from pyg_aggnn.wireless.scenario import make_generator
+
+__all__ = ["Baseline"]
+
+_FIELDS = (
+    "edge_index",
+    "edge_gain",
+    "edge_weight",
+    "direct_gain",
+    "active",
+    "max_power",
+    "noise_power",
+    "link_weight",
+    "p_max_total",
+)
+
+
+class Baseline(nn.Module):
+    r"""Base class of the classical power allocation baselines.
+
+    A baseline is called like a learned policy on a (batched)
+    :class:`~pyg_aggnn.data.WirelessEpisode` and returns the transmit power of every
+    link at every slot, ``[N, T]``; rates and utilities then come from
+    :mod:`pyg_aggnn.wireless.physics` (e.g. ``batch.rates(power)``).
+
+    Asynchronous use (SPEC §3, the papers' Fig. 7): link :math:`i` takes a fresh
+    decision at slot :math:`t` only if it is *scheduled*,
+
+    .. math::
+        d_i(t) = [t = 0] \lor \big([t \bmod \tau = 0] \land
+        ([i \in \mathcal{A}(t)] \lor \lnot \mathrm{when\_active})\big),
+
+    and holds its power in between, :math:`p_i(t) = p_i(t^\star_i)` with
+    :math:`t^\star_i = \max\{t' \le t : d_i(t')\}`. Slot ``0`` is always a decision slot
+    so that every link has a power from the start. The decision at slot ``t`` uses
+    slot ``t``'s channel only.
+
+    Subclasses implement :meth:`decide`, the one override point; the schedule and the
+    holding are shared. A baseline holds no parameters; it is an ``nn.Module`` so that
+    it sits next to the learned models (``.to()``, ``.eval()``, configuration through
+    ``class_path``).
+
+    Args:
+        update_every: decision period :math:`\tau` in slots, e.g. ``m / lam = 2`` as in
+            the papers' asynchronous experiments (default: ``1``, every slot).
+        when_active: decide only at slots where the link is active (default: ``False``).
+
+    Shapes:
+        - **input:** a ``WirelessEpisode`` (or a batch of them) with ``N`` links and
+          ``T`` slots.
+        - **output:** ``[N, T]`` powers (linear, same unit as ``max_power``).
+    """
+
+    def __init__(self, update_every: int = 1, when_active: bool = False):
+        super().__init__()
+        self.update_every = check_positive_int("update_every", update_every)
+        if not isinstance(when_active, bool):
+            raise ValueError(f"when_active must be a bool, got {when_active!r}")
+        self.when_active = when_active
+
+    # ------------------------------------------------------------------ override point
+    def decide(self, batch, slots: Tensor, generator: torch.Generator) -> Tensor:
+        """Fresh powers of every link at the slots ``slots`` (``[S] long``), ``[N, S]``."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ shared
+    def schedule(self, batch) -> Tensor:
+        """Decision mask :math:`d_i(t)`, ``[N, T] bool``."""
+        active = batch.active
+        num_slots = active.size(1)
+        slot = torch.arange(num_slots, device=active.device)
+        due = (slot % self.update_every == 0).expand_as(active)  # [N, T]
+        if self.when_active:
+            due = due & active
+        due = due.clone()
+        due[:, 0] = True
+        return due
+
+    @staticmethod
+    def hold(fresh: Tensor, schedule: Tensor, slots: Tensor) -> Tensor:
+        """Expand decisions to every slot by holding each link's last decision.
+
+        Args:
+            fresh: ``[N, S]`` powers decided at ``slots``.
+            schedule: ``[N, T] bool`` decision mask; ``schedule[:, 0]`` must be true and
+                every decision slot must be listed in ``slots``.
+            slots: ``[S] long`` increasing slot indices.
+
+        Returns:
+            ``[N, T]`` powers, ``power[i, t] = fresh[i, column of t*_i]``.
+        """
+        num_slots = schedule.size(1)
+        time = torch.arange(num_slots, device=schedule.device)
+        last = torch.where(schedule, time, -1).cummax(dim=1).values  # [N, T]
+        column = torch.full((num_slots,), -1, dtype=torch.long, device=schedule.device)
+        column[slots] = torch.arange(slots.numel(), device=schedule.device)
+        return fresh.gather(1, column[last])
+
+    def forward(self, batch, generator: torch.Generator | None = None) -> Tensor:
+        """Powers ``[N, T]`` of every link at every slot (see the class docstring)."""
+        missing = [name for name in _FIELDS if getattr(batch, name, None) is None]
+        if missing:
+            raise ValueError(
+                f"batch must be a (batched) WirelessEpisode, got {type(batch).__name__} "
+                f"without {missing}"
+            )
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise ValueError(
+                f"generator must be a torch.Generator or None, got {type(generator).__name__}"
+            )
+        generator = make_generator(None, generator)
+        schedule = self.schedule(batch)
+        slots = schedule.any(dim=0).nonzero().squeeze(1)
+        fresh = self.decide(batch, slots, generator)
+        expected = [schedule.size(0), slots.numel()]
+        if list(fresh.shape) != expected:
+            raise RuntimeError(
+                f"{type(self).__name__}.decide returned {list(fresh.shape)}, expected {expected}"
+            )
+        return self.hold(fresh, schedule, slots)
+
+    def extra_repr(self) -> str:
+        return f"update_every={self.update_every}, when_active={self.when_active}"
