@@ -52,11 +52,24 @@ class BernoulliPower:
         """Transmit probability :math:`\\pi`."""
         return torch.sigmoid(self.logits)
 
-    def sample(self, generator: torch.Generator | None = None) -> Tensor:
-        """Draw actions ``a in {0, 1}`` (float, same shape as ``logits``); no gradient."""
+    def sample(
+        self, generator: torch.Generator | None = None, uniform: Tensor | None = None
+    ) -> Tensor:
+        """Draw actions ``a in {0, 1}`` (float, same shape as ``logits``); no gradient.
+
+        ``uniform`` (same shape as ``logits``, values in ``[0, 1)``) supplies the
+        uniform draws instead of ``generator``, for keyed random streams.
+        """
         with torch.no_grad():
-            u = torch.rand(self.logits.shape, generator=generator, dtype=self.logits.dtype)
-            return (u.to(self.logits.device) < self.prob).to(self.logits.dtype)
+            if uniform is None:
+                uniform = torch.rand(
+                    self.logits.shape, generator=generator, dtype=self.logits.dtype
+                )
+            elif uniform.shape != self.logits.shape:
+                raise ValueError(
+                    f"uniform must have shape {list(self.logits.shape)}, got {list(uniform.shape)}"
+                )
+            return (uniform.to(self.logits.device) < self.prob).to(self.logits.dtype)
 
     def power(self, action: Tensor) -> Tensor:
         """Transmit power of actions: :math:`p = p_0 a`."""

@@ -1,0 +1,146 @@
+r"""Slack and dual variables of primal-dual learning, and their update (SPEC §7)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from pyg_aggnn._validation import check_non_negative, check_positive_int
+
+__all__ = ["DualVariables"]
+
+
+class DualVariables(nn.Module):
+    r"""The ergodic rates :math:`\mathbf{r}` and the duals :math:`\boldsymbol{\lambda},
+    \boldsymbol{\mu}` of the Lagrangian
+
+    .. math::
+        \mathcal{L} = u_0(\mathbf{r})
+        + \boldsymbol{\lambda}^T(\mathbb{E}[\mathbf{f}] - \mathbf{r})
+        + \boldsymbol{\mu}_u^T \mathbf{u}(\mathbf{r})
+        + \mu_p (P_{\max} - \mathbb{E}[\mathbf{1}^T \mathbf{p}]),
+
+    held as buffers (so they are checkpointed and moved with the module) and updated
+    after every policy step, in the order of SPEC §7, with the statistics of the step's
+    whole (all-reduced) batch:
+
+    .. math::
+        \mathbf{r} &\leftarrow \mathbf{r} + \epsilon_r\big(\nabla u_0(\mathbf{r})
+            + \nabla \mathbf{u}(\mathbf{r})\,\boldsymbol{\mu}_u - \boldsymbol{\lambda}\big)\\
+        \boldsymbol{\mu}_u &\leftarrow [\boldsymbol{\mu}_u - \epsilon_\mu
+            \mathbf{u}(\mathbf{r})]_+\\
+        \mu_p &\leftarrow [\mu_p - \epsilon_\mu (P_{\max} - \overline{\mathbf{1}^T
+            \mathbf{p}})]_+\\
+        \boldsymbol{\lambda} &\leftarrow [\boldsymbol{\lambda} - \epsilon_\lambda
+            (\bar{\mathbf{f}} - \mathbf{r})]_+
+
+    The :math:`\mu` and :math:`\lambda` steps use the freshly updated :math:`\mathbf{r}`
+    (assignments in the listed order), which keeps the bilinear
+    :math:`\mathbf{r}`-:math:`\boldsymbol{\lambda}` dynamics from spiralling outwards.
+    The gradients of :math:`u_0` and :math:`\mathbf{u}` come from autograd on the
+    problem's own definitions, so any utility plugs in.
+
+    With ``warm_start`` the first batch sets :math:`\mathbf{r} = \bar{\mathbf{f}}` and
+    :math:`\boldsymbol{\lambda} = \nabla u_0(\mathbf{r}) + \nabla \mathbf{u}(\mathbf{r})
+    \boldsymbol{\mu}_u`, the fixed point of the :math:`\mathbf{r}` step, instead of
+    starting from :math:`\mathbf{r} = 0`, :math:`\boldsymbol{\lambda} =` ``init_lambda``.
+
+    Args:
+        size: number ``D`` of dual entries: ``m`` per-link duals for a fixed network,
+            ``1`` (per-link normalised, scalar duals) for random networks.
+        num_rate_constraints: constraints :math:`\mathbf{u}` per entry (``0`` or ``1``).
+        step_slack: :math:`\epsilon_r` (default: ``0.01``).
+        step_lambda: :math:`\epsilon_\lambda` (default: ``0.01``).
+        step_mu: :math:`\epsilon_\mu` (default: ``0.001``).
+        init_lambda: initial :math:`\lambda` without warm start (default: ``1.0``).
+        warm_start: initialise :math:`\mathbf{r}, \boldsymbol{\lambda}` from the first
+            batch (default: ``True``).
+    """
+
+    def __init__(
+        self,
+        size: int = 1,
+        num_rate_constraints: int = 0,
+        step_slack: float = 0.01,
+        step_lambda: float = 0.01,
+        step_mu: float = 0.001,
+        init_lambda: float = 1.0,
+        warm_start: bool = True,
+    ):
+        super().__init__()
+        check_positive_int("size", size)
+        check_positive_int("num_rate_constraints", num_rate_constraints, minimum=0)
+        self.step_slack = check_non_negative("step_slack", step_slack)
+        self.step_lambda = check_non_negative("step_lambda", step_lambda)
+        self.step_mu = check_non_negative("step_mu", step_mu)
+        self.init_lambda = check_non_negative("init_lambda", init_lambda)
+        self.warm_start = bool(warm_start)
+        self.num_rate_constraints = num_rate_constraints
+        self.register_buffer("slack", torch.zeros(size))
+        self.register_buffer("lam", torch.full((size,), self.init_lambda))
+        self.register_buffer("mu_rate", torch.zeros(size * num_rate_constraints))
+        self.register_buffer("mu_power", torch.zeros(1))
+        self.register_buffer("initialized", torch.tensor(not self.warm_start))
+
+    @property
+    def size(self) -> int:
+        """Number of dual entries ``D``."""
+        return self.slack.numel()
+
+    def stationary_direction(self, problem, slack: Tensor, weight: Tensor | None) -> Tensor:
+        r""":math:`\nabla u_0(\mathbf{r}) + \nabla \mathbf{u}(\mathbf{r})\boldsymbol{\mu}_u`, ``[D]``."""
+        with torch.enable_grad():
+            variable = slack.detach().clone().requires_grad_(True)
+            value = problem.utility(variable, weight)
+            constraints = problem.rate_constraints(variable)
+            if constraints.numel():
+                value = value + (self.mu_rate * constraints).sum()
+            (grad,) = torch.autograd.grad(value, variable, allow_unused=True)
+        return torch.zeros_like(slack) if grad is None else grad
+
+    @torch.no_grad()
+    def step(
+        self,
+        problem,
+        mean_reward: Tensor,
+        mean_power_slack: Tensor,
+        weight: Tensor | None = None,
+    ) -> None:
+        """One dual iteration from the statistics of a step.
+
+        Args:
+            problem: a :class:`~lightning_modules.PowerProblem` (utility, constraints).
+            mean_reward: ``[D]`` observed mean rewards :math:`\\bar{\\mathbf{f}}`.
+            mean_power_slack: ``[]`` observed mean :math:`P_{\\max} - \\mathbf{1}^T\\mathbf{p}`
+                (per link in random-network mode).
+            weight: ``[D]`` utility weights :math:`\\alpha` (default: ones).
+        """
+        mean_reward = mean_reward.to(self.slack)
+        if not bool(self.initialized):
+            self.slack.copy_(mean_reward)
+            self.lam.copy_(self.stationary_direction(problem, self.slack, weight).clamp_min(0))
+            self.initialized.fill_(True)
+            return
+        direction = self.stationary_direction(problem, self.slack, weight)
+        self.slack.add_(self.step_slack * (direction - self.lam))
+        constraints = problem.rate_constraints(self.slack)
+        if constraints.numel():
+            self.mu_rate.sub_(self.step_mu * constraints).clamp_(min=0)
+        if problem.power_budget:
+            self.mu_power.sub_(self.step_mu * mean_power_slack.to(self.mu_power)).clamp_(min=0)
+        self.lam.sub_(self.step_lambda * (mean_reward - self.slack)).clamp_(min=0)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # Buffers take the size stored in the checkpoint (m per-link duals of a fixed
+        # network are only known once the data is).
+        for name in ("slack", "lam", "mu_rate"):
+            stored = state_dict.get(prefix + name)
+            if stored is not None and stored.shape != self._buffers[name].shape:
+                self._buffers[name] = torch.zeros_like(stored, device=self._buffers[name].device)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def extra_repr(self) -> str:
+        return (
+            f"size={self.size}, step_slack={self.step_slack}, step_lambda={self.step_lambda}, "
+            f"step_mu={self.step_mu}, warm_start={self.warm_start}"
+        )

@@ -1,0 +1,414 @@
+r"""``PrimalDualModule``: constrained, model-free (or model-based) training of a power policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import torch
+from lightning.pytorch import LightningModule
+from torch import Tensor, nn
+from torch_geometric.utils import scatter
+
+from lightning_modules.duals import DualVariables
+from lightning_modules.holding import credit, hold, last_active_slot
+from lightning_modules.metrics import (
+    allocation_metrics,
+    dual_metrics,
+    graphs,
+    rates_and_reward,
+    scored_slots,
+)
+from lightning_modules.problem import PowerProblem
+from lightning_modules.seeding import Stream, keyed_generator
+from pyg_aggnn._validation import check_choice, check_non_negative, check_positive_int
+from pyg_aggnn.baselines import WMMSE, Baseline, EqualPower, Exhaustive, RandomFullPower
+from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
+
+__all__ = ["PrimalDualModule"]
+
+OptimizerCallable = Callable[[Iterable], torch.optim.Optimizer]
+
+
+def _given_hparams() -> bool:
+    """Whether LightningCLI hands the configuration over as hyper-parameters."""
+    try:
+        from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
+    except ImportError:  # pragma: no cover - other Lightning versions
+        return False
+    return _given_hyperparameters.get() is not None
+
+
+class PrimalDualModule(LightningModule):
+    r"""Primal-dual learning of a decentralized power policy (SPEC §7, papers' Alg. 2).
+
+    Each training step draws actions for every episode of the batch at every slot,
+    applies the asynchronous semantics (an inactive node holds the decision of its last
+    active slot, :mod:`lightning_modules.holding`), observes the rewards
+    :math:`f_i(t)` of the scored slots :math:`t \ge` ``warmup_slots``, takes one ascent
+    step on
+
+    .. math::
+        \mathbb{E}\Big[\sum_t \boldsymbol{\lambda}^T \mathbf{f}(t)
+        - \mu_p\, \mathbf{1}^T \mathbf{p}(t)\Big]
+
+    and then one dual step (:class:`~lightning_modules.DualVariables`) from the mean
+    reward and power of the whole batch, all-reduced over DDP ranks so that every rank
+    holds identical duals.
+
+    * ``mode="model_free"`` (the papers): :math:`p_i = p_{0,i} a_i`,
+      :math:`a_i \sim \mathrm{Bernoulli}(\pi_i)`, and the score-function gradient
+      :math:`\sum_{i,s} \nabla \log P(a_i(s))\, G_i(s)`, where decision :math:`(i, s)`
+      is credited with the slots it is held for:
+      :math:`G_i(s) = \sum_{t \text{ held}} [\boldsymbol{\lambda}^T\mathbf{f}(t) - b(t)]
+      - \mu_p (p_i(t) - p_{0,i}\pi_i(s))`. The variance-reducing baseline :math:`b` is
+      the leave-one-out mean of the network's :math:`\boldsymbol{\lambda}^T\mathbf{f}(t)`
+      over the ``action_samples`` draws on the same episode (over the global batch when
+      ``action_samples = 1``); :math:`p_{0,i}\pi_i` is the mean of the node's own power.
+      Neither depends on the action it scores, so the estimate stays unbiased, and only
+      observed rates and powers enter.
+    * ``mode="model_based"`` (WCGCN's unsupervised training): the continuous power
+      :math:`p = p_0 \pi` and autograd through the rate formula.
+
+    Networks: ``"fixed"`` (one layout, per-link :math:`\mathbf{r}, \boldsymbol{\lambda}`
+    of size ``num_links``, as in the papers) or ``"random"`` (a new layout, possibly of
+    another size, per sample: the rate reward :math:`\frac{1}{m}\sum_i \alpha_i f_i` and
+    the budget slack :math:`\frac{1}{m}(P_{\max} - \mathbf{1}^T\mathbf{p})` are normalised
+    per link and the duals are scalars; sum-rate utility only). Both default to the
+    ``WirelessDataModule``'s.
+
+    Validation and test log under ``split/name`` the sum rate, power per link, budget
+    violation, entropy and dual statistics (:mod:`lightning_modules.metrics`) of the
+    policy and, as ``split/name_<baseline>``, of every baseline on the same episodes.
+
+    Args:
+        policy: any :class:`~pyg_aggnn.nn.PowerPolicy` (``class_path`` in YAML).
+        problem: utility and constraints (default: ``PowerProblem()``: sum rate under the
+            total power budget).
+        mode: ``"model_free"`` or ``"model_based"`` (default: ``"model_free"``).
+        network: ``"fixed"``, ``"random"`` or ``None`` (the data module's, else fixed).
+        num_links: ``m`` of the fixed network (default: the data module's or the first
+            batch's).
+        lr: learning rate of the default Adam optimizer (default: ``0.01``).
+        optimizer: callable ``params -> Optimizer`` replacing Adam (default: ``None``).
+        step_slack, step_lambda, step_mu, init_lambda, warm_start: see
+            :class:`~lightning_modules.DualVariables`.
+        action_samples: action draws per episode, model-free (default: ``4``).
+        warmup_slots: leading slots whose rewards are not scored, e.g. ``K - 1`` while
+            the aggregation buffer fills (default: ``0``).
+        entropy_weight: weight of an entropy bonus in the loss (default: ``0.0``).
+        baselines: ``{name: Baseline}`` logged beside the policy (default:
+            :meth:`default_baselines`).
+        num_exchanges: WMMSE iterations of the default baselines (default: the policy's
+            ``num_exchanges``, else its ``K``, else ``5``).
+        baseline_update_every: decision period of the default baselines (default: ``1``).
+        seed: seed of the action draws (default: ``0``).
+    """
+
+    def __init__(
+        self,
+        policy: PowerPolicy,
+        problem: PowerProblem | None = None,
+        mode: str = "model_free",
+        network: str | None = None,
+        num_links: int | None = None,
+        lr: float = 0.01,
+        optimizer: OptimizerCallable | None = None,
+        step_slack: float = 0.01,
+        step_lambda: float = 0.01,
+        step_mu: float = 0.001,
+        init_lambda: float = 1.0,
+        warm_start: bool = True,
+        action_samples: int = 4,
+        warmup_slots: int = 0,
+        entropy_weight: float = 0.0,
+        baselines: dict[str, Baseline] | None = None,
+        num_exchanges: int | None = None,
+        baseline_update_every: int = 1,
+        seed: int = 0,
+    ):
+        super().__init__()
+        objects = ["policy", "problem", "optimizer", "baselines"]
+        self.save_hyperparameters(ignore=[] if _given_hparams() else objects)
+        self.automatic_optimization = False
+        if not isinstance(policy, nn.Module):
+            raise ValueError(f"policy must be a PowerPolicy, got {type(policy).__name__}")
+        self.policy = policy
+        self.problem = PowerProblem() if problem is None else problem
+        self.mode = check_choice("mode", mode, ("model_free", "model_based"))
+        if network is not None:
+            check_choice("network", network, ("fixed", "random"))
+        self.network = network
+        self.num_links = None if num_links is None else check_positive_int("num_links", num_links)
+        self.lr = check_non_negative("lr", lr)
+        self.optimizer_factory = optimizer
+        self.action_samples = check_positive_int("action_samples", action_samples)
+        self.warmup_slots = check_positive_int("warmup_slots", warmup_slots, minimum=0)
+        self.entropy_weight = check_non_negative("entropy_weight", entropy_weight)
+        self.num_exchanges = num_exchanges
+        self.baseline_update_every = check_positive_int(
+            "baseline_update_every", baseline_update_every
+        )
+        self.seed = check_positive_int("seed", seed, minimum=0)
+        self.baselines = baselines
+        self._dual_args = dict(
+            num_rate_constraints=self.problem.num_rate_constraints,
+            step_slack=step_slack,
+            step_lambda=step_lambda,
+            step_mu=step_mu,
+            init_lambda=init_lambda,
+            warm_start=warm_start,
+        )
+        self.duals = DualVariables(size=self.num_links or 1, **self._dual_args)
+        self._baseline_cache: dict[tuple, dict[str, Tensor]] = {}
+
+    # ------------------------------------------------------------------ setup
+    def setup(self, stage: str) -> None:
+        data = self.trainer.datamodule
+        data_network = getattr(data, "network", None)
+        if self.network is None:
+            self.network = data_network or "fixed"
+        elif data_network not in (None, self.network):
+            raise ValueError(
+                f"network must match the data module's {data_network!r}, got {self.network!r}"
+            )
+        if self.network == "random" and self.problem.utility_name != "sum_rate":
+            raise ValueError(
+                "problem.utility must be 'sum_rate' with network='random' (scalar duals), "
+                f"got {self.problem.utility_name!r}"
+            )
+        if self.network == "fixed" and self.num_links is None:
+            self.num_links = getattr(data, "num_links", None)
+        size = self.num_links if self.network == "fixed" else 1
+        if size is not None and size != self.duals.size:
+            self.duals = DualVariables(size=size, **self._dual_args).to(self.device)
+
+    def configure_optimizers(self):
+        if self.optimizer_factory is not None:
+            return self.optimizer_factory(self.policy.parameters())
+        return torch.optim.Adam(self.policy.parameters(), lr=self.lr)
+
+    # ------------------------------------------------------------------ structure of a batch
+    def _layout(self, batch) -> dict:
+        """Dual entry and per-link normalisation of every link of ``batch``."""
+        graph, ptr, num_graphs = graphs(batch)
+        sizes = (ptr[1:] - ptr[:-1]).to(batch.direct_gain.dtype)  # [B]
+        if (self.network or "fixed") == "random":
+            return dict(
+                graph=graph,
+                num_graphs=num_graphs,
+                index=torch.zeros_like(graph),
+                rate_weight=batch.link_weight / sizes[graph],
+                power_scale=1.0 / sizes,
+                utility_weight=None,
+            )
+        if self.num_links is None:
+            self.num_links = int(sizes[0])
+            self.duals = DualVariables(size=self.num_links, **self._dual_args).to(self.device)
+        if bool((sizes != self.num_links).any()) or self.duals.size != self.num_links:
+            raise ValueError(
+                f"network='fixed' needs every episode to have num_links={self.num_links} links, "
+                f"got sizes {sizes.long().unique().tolist()}"
+            )
+        local = torch.arange(batch.num_nodes, device=graph.device) - ptr[graph]
+        return dict(
+            graph=graph,
+            num_graphs=num_graphs,
+            index=local,
+            rate_weight=torch.ones_like(batch.link_weight),
+            power_scale=torch.ones_like(sizes),
+            utility_weight=scatter(batch.link_weight, local, 0, dim_size=self.num_links),
+        )
+
+    def _uniform(self, batch, samples: int, stream: int, step: int) -> Tensor:
+        """Keyed uniform draws ``[N, T, samples]``, one stream per (step, episode)."""
+        _, ptr, num_graphs = graphs(batch)
+        ids = getattr(batch, "sample_id", None)
+        ids = range(num_graphs) if ids is None else ids.reshape(-1).tolist()
+        shape = (batch.num_slots, samples)
+        draws = [
+            torch.rand(size, *shape, generator=keyed_generator(self.seed, stream, step, int(key)))
+            for size, key in zip((ptr[1:] - ptr[:-1]).tolist(), ids)
+        ]
+        return torch.cat(draws).to(device=batch.direct_gain.device, dtype=batch.direct_gain.dtype)
+
+    def _reduce_sum(self, value: Tensor) -> Tensor:
+        if self._trainer is None or self.trainer.world_size == 1:
+            return value
+        return self.trainer.strategy.reduce(value.clone(), reduce_op="sum")
+
+    # ------------------------------------------------------------------ the policy on the air
+    def allocate(self, batch, stream: int = Stream.EVAL_ACTIONS, step: int = 0, samples: int = 1):
+        """Powers the policy puts on the air at every slot.
+
+        Model-free: keyed Bernoulli draws (``stream``, ``step`` and the episodes'
+        ``sample_id``); model-based: :math:`p_0 \\pi`; both held while inactive.
+
+        Returns:
+            ``(power [N, T, samples], logits [N, T], action [N, T, samples] or None,
+            source [N, T])``.
+        """
+        logits = self.policy.logits(batch, all_slots=True)  # [N, T]
+        source = last_active_slot(batch.active)
+        if self.mode == "model_based":
+            power = hold(batch.max_power[:, None] * torch.sigmoid(logits), source)
+            return power[..., None], logits, None, source
+        dist = BernoulliPower(logits[..., None].expand(-1, -1, samples), batch.max_power)
+        action = dist.sample(uniform=self._uniform(batch, samples, stream, step))
+        return dist.power(hold(action, source)), logits, action, source
+
+    def primal_loss(self, batch, step: int = 0) -> tuple[Tensor, dict]:
+        """The policy loss of one step and what was observed (rates, rewards, powers)."""
+        samples = self.action_samples if self.mode == "model_free" else 1
+        layout = self._layout(batch)
+        graph, num_graphs = layout["graph"], layout["num_graphs"]
+        power, logits, action, source = self.allocate(batch, Stream.ACTIONS, step, samples)
+        scored = scored_slots(batch, self.warmup_slots)  # [T, 1]
+        lam = (self.duals.lam[layout["index"]] * layout["rate_weight"])[:, None, None]  # [N,1,1]
+        mu_p = (self.duals.mu_power * layout["power_scale"])[graph][:, None, None]
+        norm = num_graphs * samples * scored.sum()
+        if self.mode == "model_based":
+            rates, reward = rates_and_reward(self.problem, batch, power)
+            loss = -((lam * reward - mu_p * power) * scored).sum() / norm
+            entropy = power.new_zeros(())
+        else:
+            with torch.no_grad():
+                rates, reward = rates_and_reward(self.problem, batch, power)  # [N, T, S]
+                rate_term = scatter(lam * reward, graph, 0, dim_size=num_graphs)  # [B, T, S]
+                advantage = (rate_term - self._rate_baseline(rate_term)) * scored
+                mean_power = hold(batch.max_power[:, None] * torch.sigmoid(logits), source)
+                own_cost = mu_p * (power - mean_power[..., None]) * scored
+                returns = credit(advantage[graph] - own_cost, source)  # [N, T, S]
+            dist = BernoulliPower(logits[..., None].expand(-1, -1, samples), batch.max_power)
+            decided = batch.active[..., None].to(power.dtype)
+            loss = -(dist.log_prob(action) * returns * decided).sum() / norm
+            entropy = (dist.entropy() * decided).sum() / (decided.sum().clamp_min(1) * samples)
+            loss = loss - self.entropy_weight * entropy
+        observed = dict(
+            layout=layout,
+            rates=rates.detach(),
+            reward=reward.detach(),
+            power=power.detach(),
+            scored=scored,
+            entropy=entropy.detach(),
+        )
+        return loss, observed
+
+    def _rate_baseline(self, rate_term: Tensor) -> Tensor:
+        """Leave-one-out baseline ``[B, T, S]`` of the networks' rate reward."""
+        samples = rate_term.size(-1)
+        if samples > 1:
+            return (rate_term.sum(-1, keepdim=True) - rate_term) / (samples - 1)
+        local = torch.cat([rate_term.sum(0).reshape(-1), rate_term.new_tensor([len(rate_term)])])
+        total = self._reduce_sum(local)
+        if total[-1] <= 1:
+            return torch.zeros_like(rate_term)
+        return (total[:-1].reshape(rate_term.shape[1:]) - rate_term) / (total[-1] - 1)
+
+    def dual_step(self, batch, observed: dict) -> None:
+        """Update :attr:`duals` from the step's observations, all-reduced over ranks."""
+        layout, reward, power, scored = (
+            observed[k] for k in ("layout", "reward", "power", "scored")
+        )
+        size, num_graphs = self.duals.size, layout["num_graphs"]
+        weighted = (reward * scored).sum((1, 2)) * layout["rate_weight"]  # [N]
+        reward_sum = scatter(weighted, layout["index"], 0, dim_size=size)  # [D]
+        slack = self.problem.power_slack(batch, power) * layout["power_scale"][:, None, None]
+        weight = layout["utility_weight"]
+        stats = [
+            reward_sum,
+            weight if weight is not None else reward_sum.new_zeros(size),
+            (slack * scored).sum().reshape(1),
+            reward.new_tensor([num_graphs * reward.size(-1) * float(scored.sum()), num_graphs]),
+        ]
+        total = self._reduce_sum(torch.cat(stats))
+        count, graphs_total = total[-2], total[-1]
+        weight = None if weight is None else total[size : 2 * size] / graphs_total
+        self.duals.step(self.problem, total[:size] / count, total[2 * size] / count, weight)
+
+    def training_step(self, batch, batch_idx: int) -> Tensor:
+        loss, observed = self.primal_loss(batch, self.global_step)
+        optimizer = self.optimizers()
+        optimizer.zero_grad()
+        self.manual_backward(loss)
+        optimizer.step()
+        self.dual_step(batch, observed)
+        metrics = allocation_metrics(
+            self.problem,
+            batch,
+            *(observed[k] for k in ("power", "rates", "reward", "scored")),
+        )
+        metrics.update(loss=loss.detach(), entropy=observed["entropy"], **dual_metrics(self.duals))
+        self.log_dict(
+            {f"train/{k}": v for k, v in metrics.items()},
+            batch_size=observed["layout"]["num_graphs"],
+        )
+        return loss.detach()
+
+    # ------------------------------------------------------------------ validation and test
+    def default_baselines(self, max_links: int) -> dict[str, Baseline]:
+        """The papers' baselines: distributed WMMSE with the policy's number of exchanges
+        and the total budget (``budget="scale"``), equal power, random, and the
+        exhaustive optimum for networks of at most 10 links.
+        """
+        exchanges = self.num_exchanges or getattr(self.policy, "num_exchanges", None)
+        exchanges = int(exchanges or getattr(self.policy, "K", None) or 5)
+        every = self.baseline_update_every
+        baselines = {
+            "wmmse": WMMSE("distributed", num_iters=exchanges, budget="scale", update_every=every),
+            "equal": EqualPower(update_every=every),
+            "random": RandomFullPower(update_every=every),
+        }
+        if max_links <= 10:
+            neighbours_only = self.problem.neighbours_only
+            baselines["exhaustive"] = Exhaustive(
+                neighbours_only=neighbours_only, update_every=every
+            )
+        return baselines
+
+    @torch.no_grad()
+    def _baseline_metrics(self, batch, scored: Tensor) -> dict[str, Tensor]:
+        _, ptr, _ = graphs(batch)
+        if self.baselines is None:
+            self.baselines = self.default_baselines(int((ptr[1:] - ptr[:-1]).max()))
+        ids = getattr(batch, "sample_id", None)
+        key = 0 if ids is None else int(ids.reshape(-1)[0])
+        results = {}
+        for name, baseline in self.baselines.items():
+            generator = keyed_generator(self.seed, Stream.BASELINES, key)
+            power = baseline(batch, generator=generator)[..., None]
+            metrics = allocation_metrics(
+                self.problem, batch, power, *rates_and_reward(self.problem, batch, power), scored
+            )
+            results.update({f"{k}_{name}": v for k, v in metrics.items() if k != "reward"})
+        return results
+
+    def _evaluate(self, split: str, batch, batch_idx: int, dataloader_idx: int) -> None:
+        scored = scored_slots(batch, self.warmup_slots)
+        power, logits, _, _ = self.allocate(batch)
+        metrics = allocation_metrics(
+            self.problem, batch, power, *rates_and_reward(self.problem, batch, power), scored
+        )
+        if self.mode == "model_free":
+            entropy = BernoulliPower(logits, batch.max_power).entropy()
+            metrics["entropy"] = (entropy * batch.active).sum() / batch.active.sum().clamp_min(1)
+        metrics.update(dual_metrics(self.duals))
+        key = (split, dataloader_idx, batch_idx, batch.num_nodes)
+        if key not in self._baseline_cache:  # baselines do not learn: evaluate them once
+            self._baseline_cache[key] = self._baseline_metrics(batch, scored)
+        metrics.update(self._baseline_cache[key])
+        self.log_dict(
+            {f"{split}/{k}": v for k, v in metrics.items()},
+            batch_size=graphs(batch)[2],
+            sync_dist=True,
+            add_dataloader_idx=False,
+        )
+
+    def validation_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._evaluate("val", batch, batch_idx, dataloader_idx)
+
+    def test_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._evaluate("test", batch, batch_idx, dataloader_idx)
+
+    def forward(self, batch) -> Tensor:
+        """Transmit probabilities of the wrapped policy at the decision slot, ``[N]``."""
+        return self.policy(batch)

@@ -1,0 +1,179 @@
+import itertools
+import math
+
+import pytest
+import torch
+from torch_geometric.data import Batch
+
+from lightning_modules.duals import DualVariables
+from lightning_modules.primal_dual import PrimalDualModule
+from lightning_modules.problem import PowerProblem
+
+
+def _batch(*episodes):
+    for index, episode in enumerate(episodes):
+        episode.sample_id = torch.tensor([index])
+    return Batch.from_data_list(list(episodes))
+
+
+def _dense_rates(gain, power):
+    """Independent reference: gain [m, m] amplitudes (row = victim), power [m]."""
+    received = gain.square() * power[None, :]
+    signal = received.diagonal()
+    return torch.log1p(signal / (1.0 + received.sum(1) - signal))
+
+
+def _exact_objective(policy, episode, lam, mu, warmup):
+    """E[sum_{t >= warmup} lam^T f(t) - mu 1^T p(t)] by enumerating every action."""
+    prob = torch.sigmoid(policy.logits(episode, all_slots=True))  # [m, T]
+    m, num_slots = prob.shape
+    active = episode.active
+    decisions = active.nonzero().tolist()
+    gains = [episode.dense_gain(t) for t in range(num_slots)]
+    total = prob.new_zeros(())
+    for bits in itertools.product((0.0, 1.0), repeat=len(decisions)):
+        chance = prob.new_ones(())
+        action = torch.zeros(m, num_slots, dtype=prob.dtype)
+        for (i, s), bit in zip(decisions, bits):
+            action[i, s] = bit
+            chance = chance * (prob[i, s] if bit else 1 - prob[i, s])
+        value = prob.new_zeros(())
+        for t in range(warmup, num_slots):
+            held = torch.zeros(m, dtype=prob.dtype)
+            for i in range(m):
+                past = [s for s in range(t + 1) if active[i, s]]
+                held[i] = action[i, past[-1]] if past else 0.0
+            power = 2.0 * held
+            value = value + (lam * _dense_rates(gains[t], power)).sum() - mu * power.sum()
+        total = total + chance * value
+    return total
+
+
+def _gradient(policy, value):
+    policy.zero_grad()
+    value.backward()
+    return torch.cat([p.grad.reshape(-1).clone() for p in policy.parameters()])
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_model_free_gradient_is_unbiased_against_enumeration(
+    tiny_policy, dense_episode, asynchronous
+):
+    active = None
+    if asynchronous:
+        active = torch.tensor([[True, False, True], [False, True, False], [True, True, False]])
+    episode = dense_episode(m=3, num_slots=3, active=active)
+    lam, mu, warmup = torch.tensor([0.7, 1.3, 0.9], dtype=torch.float64), 0.2, 1
+    policy = tiny_policy(dtype=torch.float64)
+    want = _gradient(policy, _exact_objective(policy, episode, lam, mu, warmup))
+    module = PrimalDualModule(
+        policy, num_links=3, action_samples=40000, warmup_slots=warmup, seed=3
+    ).double()
+    module.duals.lam.copy_(lam)
+    module.duals.mu_power.fill_(mu)
+    loss, _ = module.primal_loss(_batch(episode))
+    got = -_gradient(policy, loss) * (num_scored := 2)
+    assert num_scored == 3 - warmup
+    # Monte-Carlo error of 40000 draws: a few percent of the gradient's scale
+    torch.testing.assert_close(got, want, atol=0.04 * want.abs().max(), rtol=0)
+
+
+def test_model_based_loss_is_the_lagrangian_of_the_continuous_power(tiny_policy, dense_episode):
+    episode = dense_episode(m=3, num_slots=4, seed=2)
+    policy = tiny_policy(dtype=torch.float64)
+    lam, mu = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64), 0.3
+    module = PrimalDualModule(policy, mode="model_based", num_links=3, warmup_slots=1).double()
+    module.duals.lam.copy_(lam)
+    module.duals.mu_power.fill_(mu)
+    loss, observed = module.primal_loss(_batch(episode))
+    power = 2.0 * torch.sigmoid(policy.logits(episode, all_slots=True))
+    value = sum(
+        (lam * _dense_rates(episode.dense_gain(t), power[:, t])).sum() - mu * power[:, t].sum()
+        for t in range(1, 4)
+    )
+    torch.testing.assert_close(loss, -value / 3)
+    torch.testing.assert_close(_gradient(policy, loss), _gradient(policy, -value / 3))
+    torch.testing.assert_close(observed["power"][..., 0], power.detach())
+
+
+def test_dual_step_uses_the_batch_means(tiny_policy, dense_episode):
+    episodes = [dense_episode(m=3, num_slots=4, seed=s, p_max_total=2.0) for s in range(3)]
+    batch = _batch(*episodes)
+    problem = PowerProblem(min_rate=0.3)
+    module = PrimalDualModule(
+        tiny_policy(dtype=torch.float64), problem, num_links=3, warm_start=False, action_samples=2
+    ).double()
+    reference = DualVariables(3, 1, warm_start=False).double()
+    _, observed = module.primal_loss(batch)
+    module.dual_step(batch, observed)
+    reward = observed["reward"].reshape(3, 3, 4, 2)  # [graph, link, slot, sample]
+    power = observed["power"].reshape(3, 3, 4, 2)
+    slack = (2.0 - power.sum(1)).mean()
+    reference.step(problem, reward.mean((0, 2, 3)), slack, torch.ones(3, dtype=torch.float64))
+    for name, value in reference.state_dict().items():
+        torch.testing.assert_close(module.duals.state_dict()[name], value)
+
+
+def test_random_networks_normalise_per_link_with_scalar_duals(tiny_policy, dense_episode):
+    small, large = dense_episode(m=2, seed=0), dense_episode(m=4, seed=1)
+    large.link_weight = torch.tensor([1.0, 0.5, 0.0, 2.0], dtype=torch.float64)
+    batch = _batch(small, large)
+    module = PrimalDualModule(
+        tiny_policy(dtype=torch.float64), network="random", warm_start=False, action_samples=1
+    ).double()
+    assert module.duals.size == 1
+    reference = DualVariables(1, warm_start=False).double()
+    _, observed = module.primal_loss(batch)
+    module.dual_step(batch, observed)
+    reward, power = observed["reward"][..., 0], observed["power"][..., 0]
+    per_link = torch.stack(
+        [reward[:2].mean(0), (large.link_weight[:, None] * reward[2:]).sum(0) / 4]
+    )  # [graph, slot]
+    slack = torch.stack([(4.0 - power[:2].sum(0)) / 2, (8.0 - power[2:].sum(0)) / 4])
+    reference.step(PowerProblem(), per_link.mean().reshape(1), slack.mean())
+    for name, value in reference.state_dict().items():
+        torch.testing.assert_close(module.duals.state_dict()[name], value)
+
+
+def test_fixed_network_rejects_other_sizes(tiny_policy, dense_episode):
+    module = PrimalDualModule(tiny_policy(dtype=torch.float64), num_links=3).double()
+    with pytest.raises(ValueError, match="num_links=3"):
+        module.primal_loss(_batch(dense_episode(m=3), dense_episode(m=2)))
+
+
+def test_action_draws_are_keyed_by_step_and_sample_id(tiny_policy, dense_episode):
+    module = PrimalDualModule(tiny_policy(dtype=torch.float64), num_links=3).double()
+    batch = _batch(dense_episode(seed=0), dense_episode(seed=1))
+    draws = module._uniform(batch, 2, stream=4, step=5)
+    assert draws.shape == (6, 3, 2)
+    assert torch.equal(draws, module._uniform(batch, 2, stream=4, step=5))
+    assert not torch.equal(draws, module._uniform(batch, 2, stream=4, step=6))
+    swapped = batch.clone()
+    swapped.sample_id = torch.tensor([1, 0])
+    moved = module._uniform(swapped, 2, stream=4, step=5)
+    assert torch.equal(moved[:3], draws[3:]) and torch.equal(moved[3:], draws[:3])
+    # the same episode drawn in another batch gets the same actions
+    alone = _batch(dense_episode(seed=1))
+    alone.sample_id = torch.tensor([1])
+    assert torch.equal(module._uniform(alone, 2, stream=4, step=5), draws[3:])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mode": "greedy"}, "mode must be one of"),
+        ({"network": "ring"}, "network must be one of"),
+        ({"action_samples": 0}, "action_samples must be an integer >= 1"),
+        ({"warmup_slots": -1}, "warmup_slots must be an integer >= 0"),
+        ({"lr": -1.0}, "lr must be >= 0"),
+    ],
+)
+def test_bad_arguments_name_the_argument(tiny_policy, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        PrimalDualModule(tiny_policy(), **kwargs)
+
+
+def test_entropy_is_reported(tiny_policy, dense_episode):
+    module = PrimalDualModule(tiny_policy(dtype=torch.float64), num_links=3).double()
+    _, observed = module.primal_loss(_batch(dense_episode()))
+    assert 0 < float(observed["entropy"]) <= math.log(2) + 1e-12
