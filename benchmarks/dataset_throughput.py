@@ -1,0 +1,106 @@
+"""Throughput of ``pyg-aggnn generate`` and of reading the result back.
+
+Generates the ad-hoc m = 50 setting (10 slots: K = 6 aggregation plus 5 decisions) and
+m = 10^4 networks at the same density, with 1 and 2 worker processes, and prints the
+median samples/s and MB/s over the repeats, plus the sequential read rate of
+``WirelessDataset``. Everything is written to a temporary directory and removed.
+
+    python benchmarks/dataset_throughput.py                 # full run (~ minutes)
+    python benchmarks/dataset_throughput.py --quick         # small counts, smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from pyg_aggnn.data import GenerationConfig, WirelessDataset, generate_dataset
+
+
+def settings(args) -> dict[str, GenerationConfig]:
+    def adhoc(num_links: int, count: int, shard_size: int, network: str) -> GenerationConfig:
+        return GenerationConfig(
+            scenario={
+                "class_path": "AdHoc",
+                "init_args": {"num_links": num_links, "reference_links": 50},
+            },
+            splits={"train": count},
+            seed=0,
+            num_slots=10,
+            network=network,
+            shard_size=shard_size,
+        )
+
+    return {
+        "adhoc m=50 random": adhoc(50, args.count_m50, 250, "random"),
+        "adhoc m=50 fixed": adhoc(50, args.count_m50, 250, "fixed"),
+        "adhoc m=1e4 random": adhoc(10_000, args.count_large, 2, "random"),
+    }
+
+
+def measure(config: GenerationConfig, workers: int, fsync: bool, root: Path) -> dict:
+    start = time.perf_counter()
+    path = generate_dataset(config, root, "bench", workers=workers, progress=False, fsync=fsync)
+    seconds = time.perf_counter() - start
+    size = sum(f.stat().st_size for f in path.rglob("*.pt"))
+    dataset = WirelessDataset(path, "train", cache_bytes=1)
+    start = time.perf_counter()
+    for k in range(len(dataset)):
+        dataset[k]
+    read = time.perf_counter() - start
+    shutil.rmtree(path)
+    count = len(dataset)
+    return {
+        "gen_sps": count / seconds,
+        "gen_mbps": size / 1e6 / seconds,
+        "seconds": seconds,
+        "read_sps": count / read,
+        "mb": size / 1e6,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count-m50", type=int, default=10_000)
+    parser.add_argument("--count-large", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--only", default=None, help="run only settings containing this text")
+    parser.add_argument("--no-fsync", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="1,000 / 4 samples, 1 repeat")
+    args = parser.parse_args()
+    if args.quick:
+        args.count_m50, args.count_large, args.repeats = 1000, 4, 1
+    print(
+        f"{'setting':<20} {'workers':>7} {'samples':>8} {'MB':>8} {'gen s':>7} "
+        f"{'gen samples/s':>13} {'gen MB/s':>9} {'read samples/s':>14}"
+    )
+    for name, config in settings(args).items():
+        if args.only and args.only not in name:
+            continue
+        rates = {}
+        for workers in args.workers:
+            runs = []
+            for _ in range(args.repeats):
+                with tempfile.TemporaryDirectory() as root:
+                    runs.append(measure(config, workers, not args.no_fsync, Path(root)))
+            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            rates[workers] = med["gen_sps"]
+            count = config.splits["train"].count
+            print(
+                f"{name:<20} {workers:>7} {count:>8} {med['mb']:>8.1f} {med['seconds']:>7.2f} "
+                f"{med['gen_sps']:>13.1f} {med['gen_mbps']:>9.1f} {med['read_sps']:>14.1f}"
+            )
+        if 1 in rates and len(rates) > 1:
+            ratios = ", ".join(
+                f"{w} workers / 1: {r / rates[1]:.2f}x" for w, r in rates.items() if w != 1
+            )
+            print(f"{'':<20} speed-up {ratios}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+"""``pyg-aggnn generate``: write a dataset of episodes to disk.
+
+Generation is reproducible (every sample has its own seed, see
+:class:`~pyg_aggnn.data.GenerationConfig`), resumable (shards are written atomically and
+recorded in the manifest one by one, so running the same command after a crash or a
+``kill -9`` finishes the dataset with the same bytes as an uninterrupted run) and
+verifiable (a run over a complete dataset checks every shard against the manifest;
+``--repair`` regenerates the shards that do not match).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import errno
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import torch
+
+from pyg_aggnn._validation import check_positive_int
+from pyg_aggnn.data.config import canonical_json
+from pyg_aggnn.data.generation_config import GenerationConfig
+from pyg_aggnn.data.manifest import generator_versions, load_manifest, read_shard, record_shard
+from pyg_aggnn.data.storage import (
+    CONFIG_FILE,
+    MANIFEST_FILE,
+    DatasetError,
+    DirectoryLock,
+    atomic_write,
+    remove_temporary_files,
+    serialize_episodes,
+    sha256_hex,
+    shard_file,
+    write_json,
+)
+
+__all__ = ["generate_dataset", "main"]
+
+
+@dataclass(frozen=True)
+class _Task:
+    split: str
+    start: int
+    stop: int
+    file: str
+    expected_sha256: str | None  # a shard the manifest knows must come out identical
+
+
+# ---------------------------------------------------------------------- shard building
+_CONFIGS: dict[str, GenerationConfig] = {}  # per-process cache (layouts are drawn once)
+
+
+@contextlib.contextmanager
+def _single_thread():
+    # one intra-op thread in every process: the bytes never depend on the thread count
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _build_shard(config: dict[str, Any], task: _Task, directory: str, fsync: bool) -> dict:
+    key = canonical_json(config)
+    if key not in _CONFIGS:
+        _CONFIGS.clear()
+        _CONFIGS[key] = GenerationConfig.from_dict(config)
+    generation = _CONFIGS[key]
+    with _single_thread():
+        episodes = [generation.episode(task.split, i) for i in range(task.start, task.stop)]
+        data = serialize_episodes(episodes)
+    digest = sha256_hex(data)
+    entry = {"file": task.file, "start": task.start, "stop": task.stop, "sha256": digest}
+    entry["bytes"] = len(data)
+    if task.expected_sha256 is not None and digest != task.expected_sha256:
+        return {"split": task.split, "entry": entry, "mismatch": True}
+    path = Path(directory) / task.file
+    try:
+        atomic_write(path, data, fsync=fsync)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(path)) from None
+    return {"split": task.split, "entry": entry, "mismatch": False}
+
+
+def _init_worker(parent: int) -> None:
+    # die with the parent (kill -9 included): no orphan keeps writing or holds the lock
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    torch.set_num_threads(1)
+
+
+# ---------------------------------------------------------------------- progress
+class _Progress:
+    """A tqdm bar on a terminal, a plain line every ``interval`` seconds otherwise."""
+
+    def __init__(self, total: int, done: int, enabled: bool, stream: IO[str], interval=10.0):
+        self.total, self.done, self.stream = total, done, stream
+        self.enabled, self.interval = enabled, interval
+        self.start = self.last = time.perf_counter()
+        self.bar = None
+        if enabled and getattr(stream, "isatty", lambda: False)():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=done, unit="ep", file=stream, dynamic_ncols=True)
+
+    def update(self, count: int) -> None:
+        self.done += count
+        if self.bar is not None:
+            self.bar.update(count)
+            return
+        now = time.perf_counter()
+        if self.enabled and (now - self.last >= self.interval or self.done == self.total):
+            self.last = now
+            percent = 100.0 * self.done / max(self.total, 1)
+            print(f"generate: {self.done}/{self.total} episodes ({percent:.0f}%)", file=self.stream)
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# ---------------------------------------------------------------------- planning
+def _estimate_bytes(config: GenerationConfig) -> int:
+    """Expected size of the dataset; building two episodes per split also dry-runs it."""
+    total = 0
+    for split, spec in config.splits.items():
+        first = [config.episode(split, 0)]
+        one = len(serialize_episodes(first))
+        per = one
+        if spec.count > 1:
+            per = len(serialize_episodes([*first, config.episode(split, 1)])) - one
+        total += spec.num_shards * (one - per) + spec.count * per
+    return total
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def _plan(directory: Path, config: GenerationConfig, manifest: dict) -> tuple[list, list, int]:
+    """Shards to (re)build, problems found in recorded shards, samples already done."""
+    tasks, problems, done = [], [], 0
+    for split, spec in config.splits.items():
+        recorded = {e["file"]: e for e in manifest["splits"][split]["shards"]}
+        for shard in range(spec.num_shards):
+            start, stop = spec.shard_bounds(shard)
+            name = shard_file(split, shard)
+            entry = recorded.get(name)
+            problem = None if entry is None else read_shard(directory, entry)
+            if entry is not None and not isinstance(problem, str):
+                done += stop - start
+                continue
+            if problem is not None:
+                problems.append(f"{name}: {problem}")
+            expected = None if entry is None else entry["sha256"]
+            tasks.append(_Task(split, start, stop, name, expected))
+    return tasks, problems, done
+
+
+# ---------------------------------------------------------------------- generation
+def generate_dataset(
+    config: GenerationConfig,
+    root: str | Path = "datasets",
+    name: str = "dataset",
+    workers: int = 1,
+    repair: bool = False,
+    progress: bool = True,
+    fsync: bool = True,
+    stream: IO[str] | None = None,
+) -> Path:
+    """Generate (or resume, verify, repair) the dataset of ``config`` under ``root``.
+
+    Args:
+        config: what to generate.
+        root: parent directory of the dataset (default: ``"datasets"``).
+        name: dataset name; the directory is ``<root>/<name>-<short hash>``
+            (default: ``"dataset"``).
+        workers: worker processes (default: ``1``, in this process); the bytes do not
+            depend on it.
+        repair: regenerate recorded shards that no longer match the manifest instead of
+            reporting them (default: ``False``).
+        progress: show progress on ``stream`` (default: ``True``).
+        fsync: flush every file to the disk before renaming it (default: ``True``).
+        stream: where progress and messages go (default: ``sys.stderr``).
+
+    Returns:
+        The dataset directory.
+
+    Raises:
+        ValueError: a bad argument or config value (nothing is written).
+        DatasetError: an unwritable root, a full disk, a corrupt shard without
+            ``repair``, or code that no longer reproduces the recorded bytes.
+    """
+    check_positive_int("workers", workers)
+    stream = sys.stderr if stream is None else stream
+    directory = Path(root) / config.directory_name(name)
+    canonical = config.to_dict()
+    needed = _estimate_bytes(config) - _present_bytes(directory)
+    ancestor = _existing_ancestor(directory)
+    free = shutil.disk_usage(ancestor).free
+    if needed > free:
+        raise DatasetError(
+            f"not enough disk space for {directory}: needs about {needed / 1e6:.1f} MB more, "
+            f"{free / 1e6:.1f} MB free on {ancestor}"
+        )
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for split in config.splits:
+            (directory / split).mkdir(exist_ok=True)
+    except OSError as error:
+        _remove_created(directory, ancestor)
+        raise DatasetError(f"cannot create {directory}: {error.strerror}") from None
+    start, finished = time.perf_counter(), False
+    try:
+        with DirectoryLock(directory):
+            try:
+                written = _generate_locked(
+                    directory, config, canonical, workers, repair, progress, fsync, stream
+                )
+                finished = True
+            finally:
+                remove_temporary_files(directory)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        where = f" while writing {error.filename}" if error.filename else ""
+        hint = ""
+        if error.errno == errno.ENOSPC:
+            hint = "; complete shards were kept: free some space and run again to resume"
+        raise DatasetError(f"{reason}{where}{hint}") from None
+    finally:
+        if not finished and not _present_bytes(directory):
+            _remove_created(directory, ancestor)
+    if progress:
+        size = _present_bytes(directory) / 1e6
+        print(
+            f"generate: {directory}: {written} shard(s) written, "
+            f"{sum(s.count for s in config.splits.values())} episodes, {size:.1f} MB, "
+            f"{time.perf_counter() - start:.1f} s",
+            file=stream,
+        )
+    return directory
+
+
+def _present_bytes(directory: Path) -> int:
+    if not directory.is_dir():
+        return 0
+    return sum(path.stat().st_size for path in directory.glob("*/shard-*.pt"))
+
+
+def _remove_created(directory: Path, ancestor: Path) -> None:
+    """Remove what this run created under ``ancestor`` (nothing if the directory existed)."""
+    top = directory.absolute()
+    if top == ancestor:
+        return
+    while top.parent != ancestor:
+        top = top.parent
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def _generate_locked(directory, config, canonical, workers, repair, progress, fsync, stream):
+    remove_temporary_files(directory)
+    config_path = directory / CONFIG_FILE
+    text = canonical_json(canonical).encode("ascii")
+    if config_path.exists():
+        if config_path.read_bytes() != text:
+            raise DatasetError(
+                f"{config_path} differs from the config being generated; the directory "
+                "does not belong to this config: delete it to regenerate"
+            )
+    else:
+        atomic_write(config_path, text, fsync=fsync)
+    manifest = load_manifest(directory, config)
+    tasks, problems, done = _plan(directory, config, manifest)
+    if problems and manifest["complete"] and not repair:
+        listing = "\n  ".join(problems)
+        raise DatasetError(
+            f"{len(problems)} shard(s) of {directory} do not match the manifest:\n  {listing}\n"
+            "run the same command with --repair to regenerate them"
+        )
+    for problem in problems:
+        print(f"generate: regenerating {problem}", file=stream)
+    versions = generator_versions()
+    if any(t.expected_sha256 is None for t in tasks) and manifest["generator"] != versions:
+        raise DatasetError(
+            f"{directory} was started with {manifest['generator']}, this is {versions}; "
+            "finish it with the same versions or delete it"
+        )
+    total = sum(s.count for s in config.splits.values())
+    bar = _Progress(total, done, progress, stream)
+    mismatches = []
+    try:
+        results = contextlib.closing(_run(tasks, canonical, directory, workers, fsync))
+        with results as stream_of_results:
+            for result in stream_of_results:
+                if result["mismatch"]:
+                    mismatches.append(result["entry"]["file"])
+                else:
+                    record_shard(manifest, result["split"], result["entry"])
+                    write_json(directory / MANIFEST_FILE, manifest, fsync=fsync)
+                bar.update(result["entry"]["stop"] - result["entry"]["start"])
+    finally:
+        bar.close()
+    if mismatches:
+        raise DatasetError(
+            f"regenerating {', '.join(mismatches)} gave bytes other than those the manifest "
+            f"records: this code ({generator_versions()}) no longer reproduces the dataset "
+            f"made by {manifest['generator']}; generate it anew in another root"
+        )
+    if not manifest["complete"] or tasks:
+        manifest["complete"] = True
+        write_json(directory / MANIFEST_FILE, manifest, fsync=fsync)
+    return len(tasks)
+
+
+def _run(tasks: list[_Task], canonical: dict, directory: Path, workers: int, fsync: bool):
+    if workers == 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield _build_shard(canonical, task, str(directory), fsync)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        min(workers, len(tasks)), context, initializer=_init_worker, initargs=(os.getpid(),)
+    ) as pool:
+        futures = [pool.submit(_build_shard, canonical, t, str(directory), fsync) for t in tasks]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+# ---------------------------------------------------------------------- command line
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``pyg-aggnn generate``."""
+    parser = argparse.ArgumentParser(
+        prog="pyg-aggnn generate",
+        description="Generate a dataset of wireless episodes to <root>/<name>-<hash>/.",
+    )
+    parser.add_argument("--config", required=True, help="generation config (YAML)")
+    parser.add_argument("--root", default="datasets", help="parent directory (default: datasets)")
+    parser.add_argument(
+        "--name", default=None, help="dataset name (default: the config file's stem)"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    parser.add_argument(
+        "--repair", action="store_true", help="regenerate shards that fail verification"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument(
+        "--no-fsync", action="store_true", help="do not flush files to disk (faster, less safe)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        check_positive_int("--workers", args.workers)
+        config = GenerationConfig.from_file(args.config)
+        name = args.name if args.name is not None else Path(args.config).stem
+        directory = generate_dataset(
+            config,
+            root=args.root,
+            name=name,
+            workers=args.workers,
+            repair=args.repair,
+            progress=not args.quiet,
+            fsync=not args.no_fsync,
+        )
+    except (ValueError, FileNotFoundError, IsADirectoryError) as error:
+        print(f"pyg-aggnn generate: error: {error}", file=sys.stderr)
+        return 2
+    except DatasetError as error:
+        print(f"pyg-aggnn generate: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("pyg-aggnn generate: interrupted; run the same command to resume", file=sys.stderr)
+        return 130
+    print(directory)
+    return 0

@@ -1,0 +1,90 @@
+"""The manifest of a generated dataset: which shards exist, their sizes and hashes.
+
+``manifest.json`` holds::
+
+    {"schema_version": 1, "config_sha256": <sha256 of config.json>, "complete": bool,
+     "generator": {"pyg_aggnn": version, "torch": version},
+     "splits": {<split>: {"count": n, "shards": [
+         {"file": "<split>/shard-00000.pt", "start": 0, "stop": 256,
+          "sha256": <hex>, "bytes": <size>}, ...]}}}
+
+Shards are listed in sample order; ``complete`` becomes true once every shard is
+recorded. Nothing in it depends on timing or on the number of workers, so an interrupted
+and resumed run ends with the same bytes as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pyg_aggnn.data.generation_config import SCHEMA_VERSION, GenerationConfig
+from pyg_aggnn.data.storage import MANIFEST_FILE, DatasetError, read_json, sha256_hex
+
+__all__ = ["generator_versions", "new_manifest", "load_manifest", "record_shard", "read_shard"]
+
+
+def generator_versions() -> dict[str, str]:
+    """Versions of the code that produces the bytes (recorded, not hashed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package = version("pyg_aggnn")
+    except PackageNotFoundError:
+        package = "unknown"
+    return {"pyg_aggnn": package, "torch": torch.__version__}
+
+
+def new_manifest(config: GenerationConfig) -> dict[str, Any]:
+    """An empty, incomplete manifest for ``config``."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "config_sha256": config.hash,
+        "complete": False,
+        "generator": generator_versions(),
+        "splits": {name: {"count": s.count, "shards": []} for name, s in config.splits.items()},
+    }
+
+
+def load_manifest(directory: Path, config: GenerationConfig) -> dict[str, Any]:
+    """The manifest in ``directory`` (a new one if there is none), checked against ``config``."""
+    path = Path(directory) / MANIFEST_FILE
+    if not path.exists():
+        return new_manifest(config)
+    manifest = read_json(path)
+    recorded = manifest.get("config_sha256") if isinstance(manifest, dict) else None
+    if recorded != config.hash:
+        raise DatasetError(
+            f"{path} belongs to another config (config_sha256 {recorded!r}, expected "
+            f"{config.hash}); delete the directory to regenerate it"
+        )
+    return manifest
+
+
+def record_shard(manifest: dict[str, Any], split: str, entry: dict[str, Any]) -> None:
+    """Add (or replace) a shard entry, keeping the list in sample order."""
+    shards = [e for e in manifest["splits"][split]["shards"] if e["file"] != entry["file"]]
+    manifest["splits"][split]["shards"] = sorted([*shards, entry], key=lambda e: e["start"])
+
+
+def read_shard(directory: Path, entry: dict[str, Any], check_hash: bool = True) -> bytes | str:
+    """The bytes of a recorded shard, or a description of what is wrong with it.
+
+    Args:
+        directory: the dataset directory.
+        entry: the shard's manifest entry.
+        check_hash: compare the SHA-256 too, not only the size (default: ``True``).
+    """
+    try:
+        data = (Path(directory) / entry["file"]).read_bytes()
+    except FileNotFoundError:
+        return "missing"
+    except OSError as error:
+        return f"unreadable ({error.strerror})"
+    if len(data) != entry["bytes"]:
+        return f"truncated or resized ({len(data)} bytes, manifest: {entry['bytes']})"
+    if check_hash and sha256_hex(data) != entry["sha256"]:
+        return "altered (sha256 differs from the manifest)"
+    return data
