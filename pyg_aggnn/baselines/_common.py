@@ -74,14 +74,23 @@ def per_node(
 
 
 def check_gain(name: str, value: Tensor, leading: int) -> Tensor:
-    """Check a non-negative amplitude tensor whose first dimension is ``leading``."""
-    check_finite_tensor(name, value)
+    """Check a finite, non-negative amplitude tensor whose first dimension is ``leading``.
+
+    Two reductions instead of element-wise masks: these tensors can hold millions of
+    entries and are checked on every call.
+    """
+    if not isinstance(value, Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if not value.is_floating_point() or value.dim() < 1 or value.size(0) != leading:
         raise ValueError(
             f"{name} must be a floating tensor of shape [{leading}, *S], got "
             f"{value.dtype} {list(value.shape)}"
         )
-    if bool((value < 0).any()):
+    if value.numel() == 0:
+        return value
+    if not bool(torch.isfinite(value.sum())):  # NaN or inf somewhere, or an overflow
+        check_finite_tensor(name, value)
+    if bool(value.min() < 0):
         raise ValueError(f"{name} must hold non-negative amplitudes, got negative entries")
     return value
 
@@ -96,8 +105,12 @@ def check_edge_index(edge_index: Tensor, num_nodes: int) -> Tensor:
     ):
         shape = list(edge_index.shape) if isinstance(edge_index, Tensor) else edge_index
         raise ValueError(f"edge_index must be an integer tensor of shape [2, E], got {shape}")
-    if edge_index.numel() and (edge_index.min() < 0 or edge_index.max() >= num_nodes):
-        raise ValueError(f"edge_index must hold node indices in [0, {num_nodes}), got out-of-range")
+    if edge_index.numel():
+        low, high = torch.aminmax(edge_index)
+        if low < 0 or high >= num_nodes:
+            raise ValueError(
+                f"edge_index must hold node indices in [0, {num_nodes}), got [{low}, {high}]"
+            )
     return edge_index.long()
 
 

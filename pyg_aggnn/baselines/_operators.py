@@ -38,11 +38,20 @@ class DenseOperator:
     def __init__(self, src, dst, gain_sq, num_graphs: int, size: int, num_slots: int):
         B, m, s = num_graphs, size, num_slots
         self.shape = (B, m, s)
-        graph, i, j = dst // m, dst % m, src % m
-        dense = gain_sq.new_zeros(B, m, m, s)  # [B, victim, interferer, s]
-        dense.index_put_((graph, i, j), gain_sq, accumulate=True)
+        flat = dst * m + src % m  # [E], position in [B * m * m] if src, dst share a network
+        if flat.numel() == B * m * m and torch.equal(
+            flat, torch.arange(B * m * m, device=flat.device)
+        ):
+            dense = gain_sq  # every pair, stored victim-major: already the dense layout
+        else:
+            if bool((src // m != dst // m).any()):
+                raise ValueError("edge_index must join links of the same network")
+            dense = gain_sq.new_zeros(B * m * m, s).index_add_(0, flat, gain_sq)
+        dense = dense.reshape(B, m, m, s)
+        dense.diagonal(dim1=1, dim2=2).zero_()  # the direct link is not interference
+        # One matrix serves both products: G and a copy of G^T would not fit in the
+        # cache together at the sizes where this path is used.
         self.gain = dense.permute(0, 3, 1, 2).reshape(B * s, m, m)  # G
-        self.gain_t = self.gain.transpose(1, 2).contiguous()  # G^T
 
     def to_layout(self, value: Tensor) -> Tensor:
         """``[N, s]`` -> ``[B * s, 1, m]``."""
@@ -60,11 +69,12 @@ class DenseOperator:
         return value.reshape(B, -1).expand(B, s).reshape(B * s, 1, 1)
 
     def cross(self, x: Tensor) -> Tensor:
-        """:math:`G x` (row vector times :math:`G^T`, the fastest batched form)."""
-        return torch.matmul(x, self.gain_t)
+        """:math:`G x` (a row vector is stored like a column vector)."""
+        m = self.shape[1]
+        return torch.matmul(self.gain, x.reshape(-1, m, 1)).reshape(x.shape)
 
     def cross_t(self, x: Tensor) -> Tensor:
-        """:math:`G^T x`."""
+        """:math:`G^T x`, as the row vector :math:`x^T G`."""
         return torch.matmul(x, self.gain)
 
     def graph_sum(self, x: Tensor) -> Tensor:
@@ -128,7 +138,10 @@ class SparseOperator:
 def build_operator(
     edge_index: Tensor, gain_sq: Tensor, batch: Tensor, num_graphs: int, path: str
 ) -> DenseOperator | SparseOperator:
-    """Pick and build the operator for cross gains ``gain_sq [E, s]`` (self loops dropped).
+    """Pick and build the operator for squared gains ``gain_sq [E, s]``.
+
+    Self loops are dropped (the direct link is not interference). ``gain_sq`` must be a
+    fresh tensor: the dense path may take it over and modify it in place.
 
     ``path="auto"`` takes the dense one when every network of the batch has the same size
     ``m``, the nodes are stored network after network, the matrices fit in memory and
@@ -136,8 +149,6 @@ def build_operator(
     ``ValueError`` if the batch does not allow it), ``"sparse"`` never uses it.
     """
     src, dst = edge_index
-    cross = src != dst
-    src, dst, gain_sq = src[cross], dst[cross], gain_sq[cross]
     num_nodes, num_slots = batch.size(0), gain_sq.size(1)
     size = num_nodes // max(num_graphs, 1)
     layout_ok = size * num_graphs == num_nodes and bool(
@@ -153,8 +164,9 @@ def build_operator(
         path == "auto"
         and layout_ok
         and entries <= _DENSE_MAX_ENTRIES
-        and int((gain_sq != 0).sum()) >= _DENSE_MIN_DENSITY * entries
+        and int(torch.count_nonzero(gain_sq)) >= _DENSE_MIN_DENSITY * entries
     )
     if dense:
         return DenseOperator(src, dst, gain_sq, num_graphs, size, num_slots)
-    return SparseOperator(src, dst, gain_sq, batch, num_graphs, num_slots)
+    cross = src != dst
+    return SparseOperator(src[cross], dst[cross], gain_sq[cross], batch, num_graphs, num_slots)

@@ -33,12 +33,12 @@ _CHUNK_ENTRIES = 2**22
 def _v_step(num, den, v_max, total, op, steps: int) -> Tensor:
     """Exact minimiser of the v-subproblem, with the sum-power price found by bisection."""
 
-    def at(price: Tensor | float) -> Tensor:
-        d = den + price
-        ok = d > 0
-        return torch.minimum(torch.where(ok, num / torch.where(ok, d, 1), 0), v_max)
+    def at(price: Tensor | None) -> Tensor:
+        d = den if price is None else den + price
+        # d = 0 only where num = 0 too (a silent or zero-weight link): switch it off.
+        return torch.minimum(torch.nan_to_num(num / d, nan=0.0), v_max)
 
-    v = at(0.0)
+    v = at(None)
     if total is None:
         return v
     over = op.graph_sum(v.square()) > total  # [graph layout]
@@ -180,10 +180,9 @@ def wmmse(
         edge_index, edge_gain.reshape(num_edges, s).square(), batch, num_graphs, path
     )
     nodes = op.to_layout
-    h = nodes(direct_gain.reshape(num_nodes, s))
-    g = h.square()
-    a = nodes(alpha[:, None].expand(num_nodes, s))
-    n0 = nodes(noise[:, None].expand(num_nodes, s))
+    g = nodes(direct_gain.reshape(num_nodes, s).square())
+    alpha_g = nodes(alpha[:, None] * direct_gain.reshape(num_nodes, s).square())
+    noise = nodes(noise[:, None].expand(num_nodes, s))
     v_max = nodes(cap.sqrt()[:, None].expand(num_nodes, s))
     v = nodes(power.sqrt())
     if budget == "scale":
@@ -194,14 +193,16 @@ def wmmse(
     done = None if tol is None else torch.zeros_like(op.graph_max(v), dtype=torch.bool)
 
     for _ in range(num_iters):
+        # With q_i = sigma_i^2 + sum_{j != i} h_ij^2 v_j^2 and r_i = q_i + h_ii^2 v_i^2:
+        # u_i = h_ii v_i / r_i and w_i = r_i / q_i, hence alpha_i w_i u_i h_ii =
+        # alpha_i h_ii^2 v_i / q_i and alpha_i w_i u_i^2 = (alpha_i w_i u_i h_ii) v_i / r_i.
         v2 = v.square()
-        cross = op.cross(v2)  # sum_{j != i} h_ij^2 v_j^2
-        received = n0 + cross + g * v2
-        u = h * v / received
-        w = received / (n0 + cross)  # = 1 / (1 - u_i h_ii v_i) = 1 + SINR_i
-        c = a * w * u.square()
-        den = op.cross_t(c) + g * c  # sum_j alpha_j w_j u_j^2 h_ji^2
-        v_new = _v_step(a * w * u * h, den, v_max, total, op, steps)
+        quiet = op.cross(v2).add_(noise)
+        received = torch.addcmul(quiet, g, v2)
+        num = alpha_g * v / quiet  # alpha_i w_i u_i h_ii
+        c = num * v / received  # alpha_i w_i u_i^2
+        den = torch.addcmul(op.cross_t(c), g, c)  # sum_j alpha_j w_j u_j^2 h_ji^2
+        v_new = _v_step(num, den, v_max, total, op, steps)
         if done is not None:
             change = op.graph_max((v_new.square() - v2).abs())
             v_new = torch.where(op.expand(done), v, v_new)

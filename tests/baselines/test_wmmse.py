@@ -115,6 +115,41 @@ def test_dense_and_sparse_paths_match_reference_over_slots(path, budget):
             np.testing.assert_allclose(got, expected, rtol=0, atol=1e-8)
 
 
+def test_dense_path_with_missing_and_shuffled_pairs():
+    rng = np.random.default_rng(7)
+    B, m = 3, 4
+    H = np.stack([random_network(rng, m) for _ in range(B)])
+    H[H < 0.5] = 0.0  # absent pairs
+    for b in range(B):
+        np.fill_diagonal(H[b], rng.uniform(0.5, 1.5, m))
+    direct, edge_index, edge_gain = [], [], []
+    for b in range(B):
+        d, ei, eg = physics.dense_to_edges(torch.tensor(H[b]))
+        keep = eg > 0
+        direct.append(d)
+        edge_index.append(ei[:, keep] + b * m)
+        edge_gain.append(eg[keep])
+    edge_index, edge_gain = torch.cat(edge_index, 1), torch.cat(edge_gain)
+    shuffle = torch.randperm(edge_gain.numel(), generator=torch.Generator().manual_seed(0))
+    batch = torch.arange(B).repeat_interleave(m)
+    args = (torch.cat(direct), edge_index[:, shuffle], edge_gain[shuffle], 1.0, 0.1)
+    dense = wmmse(*args, num_iters=30, batch=batch, path="dense")
+    sparse = wmmse(*args, num_iters=30, batch=batch, path="sparse")
+    for b in range(B):
+        expected = numpy_wmmse(H[b], np.ones(m), 0.1, np.ones(m), 30)
+        np.testing.assert_allclose(dense[b * m : (b + 1) * m].numpy(), expected, rtol=0, atol=1e-10)
+    torch.testing.assert_close(dense, sparse, rtol=0, atol=1e-12)
+    across = torch.tensor([[0], [m]])  # an edge between two networks
+    with pytest.raises(ValueError, match="same network"):
+        wmmse(
+            args[0],
+            torch.cat([edge_index, across], 1),
+            torch.cat([edge_gain, torch.ones(1, dtype=torch.float64)]),
+            batch=batch,
+            path="dense",
+        )
+
+
 def test_given_and_random_initial_points():
     rng = np.random.default_rng(2)
     H = random_network(rng, 6)
