@@ -6,7 +6,6 @@ import torch
 from torch import Tensor, nn
 
 from pyg_aggnn._validation import check_positive_int
-from pyg_aggnn.wireless.scenario import make_generator
 
 __all__ = ["Baseline"]
 
@@ -67,8 +66,11 @@ class Baseline(nn.Module):
         self.when_active = when_active
 
     # ------------------------------------------------------------------ override point
-    def decide(self, batch, slots: Tensor, generator: torch.Generator) -> Tensor:
-        """Fresh powers of every link at the slots ``slots`` (``[S] long``), ``[N, S]``."""
+    def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
+        """Fresh powers of every link at the slots ``slots`` (``[S] long``), ``[N, S]``.
+
+        Random baselines draw from ``generator`` (``None``: torch's default one).
+        """
         raise NotImplementedError
 
     # ------------------------------------------------------------------ shared
@@ -105,7 +107,13 @@ class Baseline(nn.Module):
         return fresh.gather(1, column[last])
 
     def forward(self, batch, generator: torch.Generator | None = None) -> Tensor:
-        """Powers ``[N, T]`` of every link at every slot (see the class docstring)."""
+        """Powers ``[N, T]`` of every link at every slot (see the class docstring).
+
+        Args:
+            batch: a :class:`~pyg_aggnn.data.WirelessEpisode` or a PyG batch of them.
+            generator: random stream of the randomized baselines; draws happen on the
+                generator's device (default: ``None``, torch's global generator).
+        """
         missing = [name for name in _FIELDS if getattr(batch, name, None) is None]
         if missing:
             raise ValueError(
@@ -116,7 +124,6 @@ class Baseline(nn.Module):
             raise ValueError(
                 f"generator must be a torch.Generator or None, got {type(generator).__name__}"
             )
-        generator = make_generator(None, generator)
         schedule = self.schedule(batch)
         slots = schedule.any(dim=0).nonzero().squeeze(1)
         fresh = self.decide(batch, slots, generator)

@@ -51,7 +51,7 @@ class EqualPower(Baseline):
         update_every, when_active: see :class:`Baseline`.
     """
 
-    def decide(self, batch, slots: Tensor, generator: torch.Generator) -> Tensor:
+    def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
         vector, num_graphs = graph_info(batch)
         power = equal_power(batch.max_power, batch.p_max_total, vector, num_graphs)
         return power[:, None].expand(-1, slots.numel()).contiguous()

@@ -146,7 +146,7 @@ class Exhaustive(Baseline):
         self.budget = budget
         self.neighbours_only = neighbours_only
 
-    def decide(self, batch, slots: Tensor, generator: torch.Generator) -> Tensor:
+    def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
         vector, num_graphs = graph_info(batch)
         gain = batch.interference_gain(self.neighbours_only)
         return exhaustive(

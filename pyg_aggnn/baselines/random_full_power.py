@@ -73,7 +73,7 @@ class RandomFullPower(Baseline):
         update_every, when_active: see :class:`Baseline`.
     """
 
-    def decide(self, batch, slots: Tensor, generator: torch.Generator) -> Tensor:
+    def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
         vector, num_graphs = graph_info(batch)
         return random_full_power(
             batch.max_power, batch.p_max_total, vector, num_graphs, slots.numel(), generator

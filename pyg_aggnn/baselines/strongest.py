@@ -95,7 +95,7 @@ class Strongest(Baseline):
         super().__init__(update_every=update_every, when_active=when_active)
         self.fraction = None if fraction is None else check_in_range("fraction", fraction, 0, 1)
 
-    def decide(self, batch, slots: Tensor, generator: torch.Generator) -> Tensor:
+    def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
         vector, num_graphs = graph_info(batch)
         fraction = self.fraction
         if fraction is None:

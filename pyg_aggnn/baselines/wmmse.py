@@ -266,7 +266,7 @@ class WMMSE(Baseline):
         self.init = check_choice("init", init, _INITS)
         self.path = check_choice("path", path, _PATHS)
 
-    def decide(self, batch, slots: Tensor, generator: torch.Generator) -> Tensor:
+    def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
         vector, num_graphs = graph_info(batch)
         gain = batch.edge_gain if self.mode == "centralized" else batch.edge_weight
         chunk = max(1, _CHUNK_ENTRIES // max(gain.size(0), 1))

@@ -137,3 +137,11 @@ def test_built_from_a_config_through_class_path():
     policy = parser.instantiate_classes(config).baseline
     assert isinstance(policy, WMMSE)
     assert (policy.mode, policy.budget, policy.update_every) == ("centralized", "scale", 2)
+
+
+def test_deterministic_baselines_leave_the_global_random_state_alone():
+    batch = async_batch()
+    state = torch.get_rng_state()
+    for policy in (EqualPower(), Strongest(), WMMSE(), Exhaustive(update_every=3)):
+        policy(batch)
+    assert torch.equal(torch.get_rng_state(), state)
