@@ -1,0 +1,193 @@
+"""The Aggregation GNN policy: delayed diffusion + a CNN shared by all nodes (SPEC §4)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from pyg_aggnn._validation import check_choice, check_non_negative, check_positive_int
+from pyg_aggnn.nn import features as node_inputs
+from pyg_aggnn.nn import shift
+from pyg_aggnn.nn.delayed_diffusion import DelayedDiffusion
+from pyg_aggnn.nn.policy import PowerPolicy
+
+__all__ = ["AggGNN"]
+
+READOUTS = ("last", "mean", "linear")
+
+
+def _per_layer(name: str, value: int | Sequence[int], num_layers: int) -> list[int]:
+    values = [value] * num_layers if isinstance(value, int) else list(value)
+    if len(values) != num_layers:
+        raise ValueError(
+            f"{name} must be an integer or a list of {num_layers} integers (one per layer), "
+            f"got {value!r}"
+        )
+    return [check_positive_int(name, v) for v in values]
+
+
+class AggGNN(PowerPolicy):
+    r"""The Aggregation Graph Neural Network policy of the "Learning Decentralized Wireless
+    Resource Allocations with Graph Neural Networks" paper (Wang, Eisen and Ribeiro).
+
+    Every node :math:`i` builds its aggregation sequence :math:`\mathbf{y}_i(t) \in
+    \mathbb{R}^{K \times F}` with :class:`~pyg_aggnn.nn.DelayedDiffusion` and applies the
+    same 1-D CNN over the hop axis (eq. (13)-(17)): layer :math:`l` has :math:`F_l`
+    features and causal filters of :math:`K_l` taps,
+
+    .. math::
+        \mathbf{v}_{il}^{f}[n] = \sigma\Big(b_l^f + \sum_{g=1}^{F_{l-1}}
+        \sum_{k=0}^{K_l - 1} \alpha_{l,k}^{fg}\, \mathbf{v}_{i(l-1)}^{g}[n - k]\Big),
+        \qquad \mathbf{v}_{i0} = \mathbf{y}_i(t),
+
+    with :math:`\sigma` = ReLU and zeros for :math:`n - k < 0`, so the output keeps the
+    length ``K`` and position ``n`` sees hops ``0..n``. A readout maps
+    :math:`\mathbf{v}_{iL}` to the logit :math:`z_i`, and :math:`\pi_i = \sigma(z_i)` is
+    node :math:`i`'s transmit probability: ``"last"`` (default) an affine map of the
+    last position (which sees every hop), ``"mean"`` of the average over positions,
+    ``"linear"`` of the whole flattened sequence. All weights are shared by all nodes, so
+    the policy is permutation equivariant and runs on networks of any size.
+
+    The default input features are the node state and the compressed direct gain
+    :math:`\log(1 + |h_{ii}(t)| / \eta_0)`, both known to node :math:`i` (see
+    :mod:`pyg_aggnn.nn.features`): with constant states alone, links that share a
+    receiver (cellular uplink) would see identical sequences.
+
+    Args:
+        K (int, optional): aggregation length (hops). (default: :obj:`10`)
+        num_layers (int, optional): CNN layers :math:`L`. (default: :obj:`10`)
+        hidden_channels (int or list, optional): features :math:`F_l` per layer.
+            (default: :obj:`1`)
+        kernel_size (int or list, optional): taps :math:`K_l` per layer.
+            (default: :obj:`10`)
+        readout (str, optional): ``"last"``, ``"mean"`` or ``"linear"``.
+            (default: :obj:`"last"`)
+        features (list of str, optional): node inputs from
+            :data:`~pyg_aggnn.nn.features.NODE_FEATURES`.
+            (default: :obj:`("state", "direct_gain")`)
+        state_channels (int, optional): channels of ``episode.x``. (default: :obj:`1`)
+        compress (str, optional): see :class:`DelayedDiffusion`. (default: :obj:`"log"`)
+        normalization (str, optional): see :class:`DelayedDiffusion`.
+            (default: :obj:`"damped"`)
+        gain_scale (float, optional): reference amplitude :math:`\eta`; ``None`` uses each
+            episode's threshold :math:`\eta_0` (``1`` where it is ``0``).
+            (default: :obj:`None`)
+        bias (bool, optional): biases in the CNN layers. (default: :obj:`True`)
+        init_noise (float, optional): filters start at the mean of their inputs at lag
+            zero plus uniform noise of this relative size, so that a deep single-feature
+            ReLU stack passes its (non-negative) input at initialisation instead of
+            starting dead; biases start at zero. (default: :obj:`0.1`)
+
+    Shapes:
+        - **input:** a (batched) :class:`~pyg_aggnn.data.WirelessEpisode` with
+          :math:`N` links and :math:`T` slots
+        - **output:** logits :math:`(N)` at the last slot, or :math:`(N, T)` with
+          ``all_slots=True``
+    """
+
+    def __init__(
+        self,
+        K: int = 10,
+        num_layers: int = 10,
+        hidden_channels: int | Sequence[int] = 1,
+        kernel_size: int | Sequence[int] = 10,
+        readout: str = "last",
+        features: Sequence[str] = ("state", "direct_gain"),
+        state_channels: int = 1,
+        compress: str = "log",
+        normalization: str = "damped",
+        gain_scale: float | None = None,
+        bias: bool = True,
+        init_noise: float = 0.1,
+    ):
+        super().__init__()
+        self.K = check_positive_int("K", K)
+        num_layers = check_positive_int("num_layers", num_layers)
+        self.hidden_channels = _per_layer("hidden_channels", hidden_channels, num_layers)
+        self.kernel_size = _per_layer("kernel_size", kernel_size, num_layers)
+        self.readout = check_choice("readout", readout, READOUTS)
+        self.features = node_inputs.check_features(features)
+        self.state_channels = check_positive_int("state_channels", state_channels)
+        self.gain_scale = None if gain_scale is None else float(gain_scale)
+        self.init_noise = check_non_negative("init_noise", init_noise)
+        self.diffusion = DelayedDiffusion(K, compress=compress, normalization=normalization)
+        self.in_channels = node_inputs.num_node_features(self.features, state_channels)
+        channels = [self.in_channels, *self.hidden_channels]
+        self.convs = nn.ModuleList(
+            nn.Conv1d(c_in, c_out, k, bias=bias)
+            for c_in, c_out, k in zip(channels[:-1], channels[1:], self.kernel_size)
+        )
+        width = channels[-1] * (K if readout == "linear" else 1)
+        self.lin = nn.Linear(width, 1)
+        self.reset_parameters()
+
+    @classmethod
+    def synchronous(cls, **kwargs) -> AggGNN:
+        """The papers' synchronous model: ``K = 10``, 10 layers, 1 feature, 10 taps."""
+        return cls(**{"K": 10, "num_layers": 10, "hidden_channels": 1, "kernel_size": 10, **kwargs})
+
+    @classmethod
+    def asynchronous(cls, **kwargs) -> AggGNN:
+        """The papers' asynchronous model: ``K = 5`` exchanges, 10 layers, 1 feature, 5 taps."""
+        return cls(**{"K": 5, "num_layers": 10, "hidden_channels": 1, "kernel_size": 5, **kwargs})
+
+    def reset_parameters(self):
+        for conv in self.convs:
+            c_out, c_in, taps = conv.weight.shape
+            bound = self.init_noise / math.sqrt(c_in * taps)
+            with torch.no_grad():
+                conv.weight.uniform_(-bound, bound)
+                conv.weight[:, :, -1] += 1.0 / c_in  # lag 0: the mean of the inputs
+                if conv.bias is not None:
+                    conv.bias.zero_()
+        self.lin.reset_parameters()
+
+    def input_features(self, batch) -> Tensor:
+        """Node inputs ``[N, T, F_in]`` (each row uses only that link's own quantities)."""
+        return node_inputs.node_features(batch, self.features, self.gain_scale)
+
+    def edge_reference(self, batch) -> Tensor:
+        """Reference amplitude :math:`\\eta` of every edge's receiver, ``[E]``."""
+        return shift.node_reference(batch, self.gain_scale)[batch.edge_index[1]]
+
+    def sequences(self, batch, all_slots: bool = False) -> Tensor:
+        """Aggregation sequences ``[N, K, F_in]`` (or ``[N, T, K, F_in]``)."""
+        return self.diffusion(
+            self.input_features(batch),
+            batch.edge_index,
+            batch.edge_weight,
+            self.edge_reference(batch),
+            all_slots=all_slots,
+        )
+
+    def head(self, sequence: Tensor) -> Tensor:
+        """The shared CNN and readout: ``[n, K, F_in]`` sequences to ``[n]`` logits."""
+        hidden = sequence.transpose(1, 2)  # [n, F_in, K]: channels first for Conv1d
+        for conv, taps in zip(self.convs, self.kernel_size):
+            hidden = F.relu(conv(F.pad(hidden, (taps - 1, 0))))  # causal: keeps length K
+        if self.readout == "last":
+            hidden = hidden[:, :, -1]
+        elif self.readout == "mean":
+            hidden = hidden.mean(dim=2)
+        else:
+            hidden = hidden.flatten(1)
+        return self.lin(hidden).squeeze(-1)
+
+    def logits(self, batch, all_slots: bool = False) -> Tensor:
+        sequence = self.sequences(batch, all_slots=all_slots)
+        if not all_slots:
+            return self.head(sequence)
+        num_nodes, num_slots = sequence.shape[:2]
+        return self.head(sequence.flatten(0, 1)).view(num_nodes, num_slots)
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}(K={self.K}, layers={len(self.convs)}, "
+            f"hidden_channels={self.hidden_channels}, kernel_size={self.kernel_size}, "
+            f"readout={self.readout!r}, features={list(self.features)}, "
+            f"normalization={self.diffusion.normalization!r})"
+        )

@@ -1,0 +1,140 @@
+"""Shared skeleton of the models that decide from the *current* slot's graph.
+
+:class:`~pyg_aggnn.nn.SelectionGNN`, :class:`~pyg_aggnn.nn.WCGCN` and
+:class:`~pyg_aggnn.nn.GenericGNNPolicy` are centralized: at slot :math:`t` they see the
+whole graph :math:`\\mathcal{G}(t)`. :class:`SnapshotPolicy` turns a (batched) episode
+into the graphs of the decision slot (or of every slot, stacked as disjoint copies, so
+that one forward pass decides at all ``T`` slots), with the same inputs and the same
+compressed, receiver-normalised shift weights as the Agg-GNN; a subclass overrides
+:meth:`SnapshotPolicy.snapshot_logits` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from pyg_aggnn._validation import check_positive_int
+from pyg_aggnn.nn import features as node_inputs
+from pyg_aggnn.nn import shift
+from pyg_aggnn.nn.policy import PowerPolicy
+
+__all__ = ["SnapshotPolicy", "SlotGraph", "EDGE_FEATURES", "reverse_edges"]
+
+EDGE_FEATURES = ("gain", "reverse_gain", "shift")
+
+
+class SlotGraph(NamedTuple):
+    """The graphs of ``S`` slots as one disjoint union (slot-major node order).
+
+    Attributes:
+        x: ``[S * N, F_in]`` node inputs; row ``s * N + i`` is link ``i`` at slot ``s``.
+        edge_index: ``[2, E']`` edges ``j -> i`` of each slot's graph, sorted by receiver.
+        edge_weight: ``[E']`` compressed, receiver-normalised shift weights.
+        edge_attr: ``[E', D]`` edge features (``None`` if the model asks for none).
+        num_nodes: ``S * N``.
+    """
+
+    x: Tensor
+    edge_index: Tensor
+    edge_weight: Tensor
+    edge_attr: Tensor | None
+    num_nodes: int
+
+
+def reverse_edges(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """Index of the reverse edge ``i -> j`` of every edge ``j -> i``, ``-1`` if absent."""
+    src, dst = edge_index
+    key = dst * num_nodes + src
+    order = torch.argsort(key)
+    sorted_key = key[order]
+    want = src * num_nodes + dst
+    pos = torch.searchsorted(sorted_key, want).clamp_max(max(key.numel() - 1, 0))
+    found = sorted_key[pos] == want if key.numel() else torch.zeros_like(want, dtype=torch.bool)
+    return torch.where(found, order[pos], -1)
+
+
+class SnapshotPolicy(PowerPolicy):
+    """Base class of policies that see the decision slot's graph (centralized models).
+
+    Args:
+        features: node inputs (see :mod:`pyg_aggnn.nn.features`).
+        state_channels: channels of ``episode.x`` (default: ``1``).
+        edge_features: edge inputs from :data:`EDGE_FEATURES`: ``"gain"``
+            :math:`\\log(1 + |h_{ij}(t)| / \\eta)`, ``"reverse_gain"`` the same for the
+            reverse pair :math:`|h_{ji}(t)|` (zero when not materialized), ``"shift"``
+            the normalised shift weight :math:`\\hat S_{ij}(t)` (default: none).
+        compress, normalization, gain_scale: see :class:`~pyg_aggnn.nn.DelayedDiffusion`.
+        self_loops: keep the direct links ``i -> i`` as edges (default: ``True``).
+    """
+
+    def __init__(
+        self,
+        features: Sequence[str] = ("state", "direct_gain"),
+        state_channels: int = 1,
+        edge_features: Sequence[str] = (),
+        compress: str = "log",
+        normalization: str = "damped",
+        gain_scale: float | None = None,
+        self_loops: bool = True,
+    ):
+        super().__init__()
+        self.features = node_inputs.check_features(features)
+        self.state_channels = check_positive_int("state_channels", state_channels)
+        self.in_channels = node_inputs.num_node_features(self.features, state_channels)
+        self.edge_features = (
+            node_inputs.check_features(edge_features, EDGE_FEATURES, "edge_features")
+            if len(edge_features)
+            else ()
+        )
+        shift.check_modes(compress, normalization)
+        self.compress, self.normalization = compress, normalization
+        self.gain_scale = None if gain_scale is None else float(gain_scale)
+        self.self_loops = bool(self_loops)
+
+    def snapshot(self, batch, all_slots: bool = False) -> SlotGraph:
+        """The decision slot's graph (or all slots' graphs stacked)."""
+        num_nodes, num_slots = batch.x.shape[:2]
+        slots = slice(0, num_slots) if all_slots else slice(num_slots - 1, num_slots)
+        count = num_slots if all_slots else 1
+        x = node_inputs.node_features(batch, self.features, self.gain_scale)[:, slots]
+        x = x.transpose(0, 1).reshape(count * num_nodes, -1)  # slot-major
+
+        edge_index = batch.edge_index
+        reference = shift.node_reference(batch, self.gain_scale)[edge_index[1]]  # [E]
+        raw = batch.edge_weight[:, slots].to(x.dtype)  # [E, S]
+        weight = shift.normalized_shift(
+            edge_index, raw, num_nodes, reference, self.compress, self.normalization
+        )
+        keep = raw > 0
+        if not self.self_loops:
+            keep &= (edge_index[0] != edge_index[1])[:, None]
+        slot, edge = keep.t().nonzero(as_tuple=True)  # sorted by slot, then edge
+        offset = slot * num_nodes
+        graph_edges = edge_index[:, edge] + offset
+        attrs = []
+        for name in self.edge_features:
+            if name == "gain":
+                attrs.append(shift.compress_gain(raw[edge, slot], reference[edge]))
+            elif name == "shift":
+                attrs.append(weight[edge, slot])
+            else:
+                rev = reverse_edges(edge_index, num_nodes)[edge]
+                gain = batch.edge_gain[:, slots].to(x.dtype)[rev.clamp_min(0), slot]
+                gain = torch.where(rev >= 0, gain, 0.0)
+                attrs.append(shift.compress_gain(gain, reference[edge]))
+        edge_attr = torch.stack(attrs, dim=1) if attrs else None
+        return SlotGraph(x, graph_edges, weight[edge, slot], edge_attr, count * num_nodes)
+
+    def snapshot_logits(self, graph: SlotGraph) -> Tensor:
+        """Logits ``[S * N]`` of every node of the stacked graphs (the override point)."""
+        raise NotImplementedError
+
+    def logits(self, batch, all_slots: bool = False) -> Tensor:
+        out = self.snapshot_logits(self.snapshot(batch, all_slots=all_slots))
+        if not all_slots:
+            return out
+        return out.view(batch.x.size(1), batch.x.size(0)).t()

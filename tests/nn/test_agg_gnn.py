@@ -1,0 +1,152 @@
+import pytest
+import torch
+from torch_geometric.loader import DataLoader
+
+from pyg_aggnn.nn import AggGNN, DelayedDiffusion, PowerPolicy
+from pyg_aggnn.wireless import AdHoc, RandomSubsets
+
+
+def reference_head(model: AggGNN, sequence: torch.Tensor) -> torch.Tensor:
+    """The CNN written as explicit sums: v[n] = relu(b + sum_k alpha_k v_prev[n - k])."""
+    hidden = sequence.transpose(1, 2)  # [n, C, K]
+    length = hidden.size(2)
+    for conv, taps in zip(model.convs, model.kernel_size):
+        out = torch.zeros(hidden.size(0), conv.out_channels, length, dtype=hidden.dtype)
+        for pos in range(length):
+            for lag in range(taps):
+                if pos - lag >= 0:
+                    alpha = conv.weight[:, :, taps - 1 - lag]  # [out, in]
+                    out[:, :, pos] += hidden[:, :, pos - lag] @ alpha.T
+        if conv.bias is not None:
+            out += conv.bias[None, :, None]
+        hidden = torch.relu(out)
+    if model.readout == "last":
+        hidden = hidden[:, :, -1]
+    elif model.readout == "mean":
+        hidden = hidden.mean(dim=2)
+    else:
+        hidden = hidden.flatten(1)
+    return hidden @ model.lin.weight[0] + model.lin.bias[0]
+
+
+def episode(m=20, slots=12, seed=0, asynchronous=False):
+    activation = RandomSubsets(m // 2) if asynchronous else None
+    return AdHoc(m, activation=activation).episode(slots, seed=seed, dtype=torch.float64)
+
+
+def test_repr_and_presets():
+    model = AggGNN.synchronous()
+    assert isinstance(model, PowerPolicy)
+    assert repr(model).startswith("AggGNN(K=10, layers=10, hidden_channels=[1, 1, 1")
+    assert "readout='last', features=['state', 'direct_gain'], normalization='damped')" in repr(
+        model
+    )
+    paper = AggGNN.synchronous(features=["state"])
+    assert sum(conv.weight.numel() for conv in paper.convs) == 100  # the papers' 100 weights
+    asynchronous = AggGNN.asynchronous(features=["state"])
+    assert asynchronous.K == 5 and asynchronous.kernel_size == [5] * 10
+    assert sum(conv.weight.numel() for conv in asynchronous.convs) == 50
+    assert AggGNN.synchronous(kernel_size=3).kernel_size == [3] * 10
+
+
+def test_validation_messages():
+    with pytest.raises(ValueError, match="hidden_channels must be an integer or a list of 3"):
+        AggGNN(num_layers=3, hidden_channels=[4, 4])
+    with pytest.raises(ValueError, match="readout must be one of"):
+        AggGNN(readout="max")
+    with pytest.raises(ValueError, match="features must be one of"):
+        AggGNN(features=["state", "distance"])
+    with pytest.raises(ValueError, match="features must not repeat"):
+        AggGNN(features=["state", "state"])
+
+
+@pytest.mark.parametrize("readout", ["last", "mean", "linear"])
+def test_head_equals_explicit_convolution(readout):
+    torch.manual_seed(0)
+    model = AggGNN(
+        K=6, num_layers=3, hidden_channels=[4, 3, 2], kernel_size=[3, 6, 2], readout=readout
+    ).double()
+    for conv in model.convs:  # random signs, not just the near-identity start
+        torch.nn.init.normal_(conv.weight)
+        torch.nn.init.normal_(conv.bias)
+    sequence = torch.randn(7, 6, 2, dtype=torch.float64)
+    torch.testing.assert_close(model.head(sequence), reference_head(model, sequence))
+
+
+def test_logits_are_head_of_delayed_diffusion_sequences():
+    data = episode()
+    model = AggGNN(K=7, num_layers=2, hidden_channels=3, kernel_size=4).double()
+    features = model.input_features(data)
+    direct = torch.log1p(data.direct_gain / data.eta0)
+    torch.testing.assert_close(features, torch.stack([data.x[..., 0], direct], dim=-1))
+    sequence = DelayedDiffusion(7)(features, data.edge_index, data.edge_weight, data.eta0)
+    torch.testing.assert_close(model.logits(data), reference_head(model, sequence))
+    probability = model(data)
+    torch.testing.assert_close(probability, torch.sigmoid(model.logits(data)))
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_all_slots_last_column_is_the_decision(asynchronous):
+    data = episode(asynchronous=asynchronous)
+    model = AggGNN.asynchronous().double()
+    all_slots = model.logits(data, all_slots=True)
+    assert all_slots.shape == (20, 12)
+    torch.testing.assert_close(all_slots[:, -1], model.logits(data))
+
+
+def test_batched_equals_unbatched():
+    episodes = [AdHoc(m).episode(11, seed=m) for m in (6, 15, 9)]
+    batch = next(iter(DataLoader(episodes, batch_size=3)))
+    model = AggGNN(K=5, num_layers=2, hidden_channels=4, kernel_size=3)
+    torch.testing.assert_close(model.logits(batch), torch.cat([model.logits(e) for e in episodes]))
+    torch.testing.assert_close(
+        model.logits(batch, all_slots=True),
+        torch.cat([model.logits(e, all_slots=True) for e in episodes]),
+    )
+
+
+def test_permutation_equivariance(permute):
+    data = episode(m=18, asynchronous=True)
+    perm = torch.randperm(18, generator=torch.Generator().manual_seed(0))
+    model = AggGNN(K=6, num_layers=3, hidden_channels=2, kernel_size=4).double()
+    out = model.logits(data, all_slots=True)
+    torch.testing.assert_close(model.logits(permute(data, perm), all_slots=True), out[perm])
+
+
+def test_not_dead_at_initialisation_and_gradients_reach_every_weight():
+    data = AdHoc(50).episode(10, seed=0)
+    for seed in range(5):
+        torch.manual_seed(seed)
+        model = AggGNN.synchronous()
+        logits = model.logits(data)
+        assert float(logits.detach().std()) > 0, f"constant policy at init (seed {seed})"
+        logits.sum().backward()
+        for name, parameter in model.named_parameters():
+            assert parameter.grad is not None and float(parameter.grad.abs().sum()) > 0, name
+
+
+def test_same_weights_on_ten_and_ten_thousand_links(fixed_density_pair):
+    small, large = fixed_density_pair
+    torch.manual_seed(0)
+    model = AggGNN.synchronous()
+    with torch.no_grad():
+        p_small, p_large = model(small), model(large)
+    assert p_large.shape == (10_000,) and bool(torch.isfinite(p_large).all())
+    # scale-free inputs: at fixed density the decisions are distributed alike
+    assert abs(float(p_small.mean()) - float(p_large.mean())) < 0.1
+
+
+def test_gain_scale_replaces_the_threshold():
+    data = episode()
+    model = AggGNN(K=4, num_layers=1, gain_scale=0.5).double()
+    features = model.input_features(data)
+    torch.testing.assert_close(features[..., 1], torch.log1p(data.direct_gain / 0.5))
+
+
+@pytest.mark.slow
+def test_torch_compile_equals_eager():
+    data = AdHoc(20).episode(12, seed=0)
+    model = AggGNN.asynchronous()
+    compiled = torch.compile(model.logits)
+    torch.testing.assert_close(compiled(data), model.logits(data))
+    torch.testing.assert_close(compiled(data, all_slots=True), model.logits(data, all_slots=True))

@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+import torch
+from torch_geometric.loader import DataLoader
+from torch_geometric.nn import TAGConv
+
+from pyg_aggnn.nn import PowerPolicy, SelectionGNN
+from pyg_aggnn.wireless import AdHoc, RandomSubsets
+
+
+def dense_shift(episode, t, compress="log", normalization="damped"):
+    eta = float(episode.eta0) if float(episode.eta0) > 0 else 1.0
+    S = episode.dense_shift(t).double().numpy()
+    W = np.log1p(S / eta) if compress == "log" else S
+    d = W.sum(axis=1, keepdims=True)
+    if normalization == "damped":
+        W = W / (1 + d)
+    return torch.from_numpy(W)
+
+
+def dense_reference(model, episode, t):
+    """sum_k S^k X W_k + b per layer, ReLU between layers, with dense matrix powers."""
+    S = dense_shift(episode, t, model.compress, model.normalization)
+    direct = torch.log1p(episode.direct_gain[:, t].double() / float(episode.eta0))
+    hidden = torch.stack([episode.x[:, t, 0].double(), direct], dim=1)
+    for layer, conv in enumerate(model.convs):
+        out = conv.bias.double().expand(hidden.size(0), -1).clone()
+        power = torch.eye(S.size(0), dtype=torch.float64)
+        for lin in conv.lins:
+            out += power @ hidden @ lin.weight.double().T
+            power = S @ power
+        hidden = torch.relu(out) if layer < len(model.convs) - 1 else out
+    return hidden[:, 0]
+
+
+def test_reuses_tag_conv_and_repr():
+    model = SelectionGNN.paper()
+    assert isinstance(model, PowerPolicy)
+    assert all(isinstance(conv, TAGConv) and not conv.normalize for conv in model.convs)
+    assert [conv.K for conv in model.convs] == [9] * 10
+    assert [conv.out_channels for conv in model.convs] == [1] * 10
+    assert repr(model) == (
+        "SelectionGNN(layers=10, kernel_size=[10, 10, 10, 10, 10, 10, 10, 10, 10, 10], "
+        "features=['state', 'direct_gain'], normalization='damped')"
+    )
+    with pytest.raises(ValueError, match="hidden_channels must be an integer or a list of 2"):
+        SelectionGNN(num_layers=3, hidden_channels=[4])
+
+
+@pytest.mark.parametrize("normalization", ["damped", "none"])
+def test_equals_dense_matrix_powers(normalization):
+    torch.manual_seed(0)
+    episode = AdHoc(12, activation=RandomSubsets(7)).episode(5, seed=1, dtype=torch.float64)
+    model = SelectionGNN(3, [4, 2], [3, 4, 2], normalization=normalization).double()
+    for conv in model.convs:
+        torch.nn.init.normal_(conv.bias)
+    out = model.logits(episode, all_slots=True)
+    for t in range(5):
+        torch.testing.assert_close(out[:, t], dense_reference(model, episode, t))
+    torch.testing.assert_close(model.logits(episode), out[:, -1])
+
+
+def test_decision_at_a_slot_uses_only_that_slot(truncate):
+    episode = AdHoc(10).episode(6, seed=2, dtype=torch.float64)
+    model = SelectionGNN(2, 3, 3).double()
+    out = model.logits(episode, all_slots=True)
+    for t in range(6):
+        torch.testing.assert_close(model.logits(truncate(episode, t + 1)), out[:, t])
+
+
+def test_batched_equals_unbatched_and_permutation_equivariance(permute):
+    episodes = [AdHoc(m).episode(4, seed=m) for m in (7, 13)]
+    batch = next(iter(DataLoader(episodes, batch_size=2)))
+    model = SelectionGNN(3, 2, 4)
+    torch.testing.assert_close(
+        model.logits(batch, all_slots=True),
+        torch.cat([model.logits(e, all_slots=True) for e in episodes]),
+    )
+    perm = torch.randperm(13, generator=torch.Generator().manual_seed(0))
+    out = model.logits(episodes[1], all_slots=True)
+    torch.testing.assert_close(model.logits(permute(episodes[1], perm), all_slots=True), out[perm])
+
+
+def test_same_weights_on_ten_and_ten_thousand_links(fixed_density_pair):
+    small, large = fixed_density_pair
+    torch.manual_seed(0)
+    model = SelectionGNN.paper()
+    with torch.no_grad():
+        p_small, p_large = model(small), model(large)
+    assert bool(torch.isfinite(p_large).all())
+    assert abs(float(p_small.mean()) - float(p_large.mean())) < 0.1
+
+
+@pytest.mark.slow
+def test_torch_compile_equals_eager():
+    episode = AdHoc(15).episode(4, seed=0)
+    model = SelectionGNN(2, 2, 3)
+    compiled = torch.compile(model.logits)
+    torch.testing.assert_close(compiled(episode), model.logits(episode))

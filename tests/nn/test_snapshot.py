@@ -1,0 +1,41 @@
+import torch
+
+from pyg_aggnn.nn import SnapshotPolicy
+from pyg_aggnn.nn.snapshot import reverse_edges
+from pyg_aggnn.wireless import AdHoc, RandomSubsets
+
+
+def test_reverse_edges_against_brute_force():
+    edge_index = torch.tensor([[0, 1, 2, 1, 0, 2, 3], [1, 0, 0, 2, 0, 2, 1]])
+    rev = reverse_edges(edge_index, 4)
+    pairs = [tuple(e) for e in edge_index.t().tolist()]
+    for e, (j, i) in enumerate(pairs):
+        expected = pairs.index((i, j)) if (i, j) in pairs else -1
+        assert int(rev[e]) == expected
+
+
+def test_stacked_slot_graphs_and_edge_features():
+    episode = AdHoc(8, activation=RandomSubsets(4)).episode(3, seed=0, dtype=torch.float64)
+    policy = SnapshotPolicy(
+        features=["state"], edge_features=["gain", "reverse_gain", "shift"], self_loops=False
+    )
+    graph = policy.snapshot(episode, all_slots=True)
+    assert graph.num_nodes == 24 and graph.x.shape == (24, 1)
+    eta = float(episode.eta0)
+    dst = graph.edge_index[1]
+    assert bool((dst[1:] >= dst[:-1]).all())  # sorted by receiver
+    for t in range(3):
+        S, H = episode.dense_shift(t), episode.dense_gain(t)
+        in_slot = (dst >= 8 * t) & (dst < 8 * (t + 1))
+        src, rcv = graph.edge_index[:, in_slot] - 8 * t
+        expected = [(j, i) for i in range(8) for j in range(8) if i != j and S[i, j] > 0]
+        assert list(zip(src.tolist(), rcv.tolist())) == expected
+        attr = graph.edge_attr[in_slot]
+        torch.testing.assert_close(attr[:, 0], torch.log1p(S[rcv, src] / eta))
+        torch.testing.assert_close(attr[:, 1], torch.log1p(H[src, rcv] / eta))
+        torch.testing.assert_close(attr[:, 2], graph.edge_weight[in_slot])
+        W = torch.log1p(S / eta)
+        torch.testing.assert_close(attr[:, 2], (W / (1 + W.sum(1, keepdim=True)))[rcv, src])
+    last = policy.snapshot(episode)
+    assert last.num_nodes == 8
+    assert torch.equal(last.edge_index, graph.edge_index[:, dst >= 16] - 16)

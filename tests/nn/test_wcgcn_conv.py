@@ -1,0 +1,54 @@
+import pytest
+import torch
+from torch_geometric.nn import MLP
+
+from pyg_aggnn.nn import WCGCNConv
+
+
+def loop_reference(conv, x, edge_index, edge_attr):
+    """x_i' = MLP2([x_i, max_j MLP1([x_j, e_ji])]) node by node (zero without neighbours)."""
+    out = []
+    for i in range(x.size(0)):
+        incoming = (edge_index[1] == i).nonzero().flatten().tolist()
+        if incoming:
+            messages = [
+                conv.mlp1(torch.cat([x[edge_index[0, e]], edge_attr[e]])[None])[0] for e in incoming
+            ]
+            pooled = torch.stack(messages).max(dim=0).values
+        else:
+            pooled = torch.zeros(conv.message_channels[-1], dtype=x.dtype)
+        out.append(conv.mlp2(torch.cat([x[i], pooled])[None])[0])
+    return torch.stack(out)
+
+
+def test_repr_and_paper_sizes():
+    conv = WCGCNConv(3, 2)
+    assert repr(conv) == "WCGCNConv(3, 1, edge_channels=2, mlp1=[5, 32, 32], mlp2=[35, 16, 1])"
+    assert isinstance(conv.mlp1, MLP) and isinstance(conv.mlp2, MLP)
+    assert conv.mlp1.channel_list == [5, 32, 32] and conv.mlp2.channel_list == [35, 16, 1]
+    assert conv.aggr == "max"
+    with pytest.raises(ValueError, match="message_channels and update_channels must each list"):
+        WCGCNConv(3, 2, message_channels=[])
+
+
+def test_equals_node_by_node_reference_with_an_isolated_node():
+    torch.manual_seed(0)
+    conv = WCGCNConv(3, 2, message_channels=[8, 6], update_channels=[5, 2]).double()
+    x = torch.randn(5, 3, dtype=torch.float64)
+    edge_index = torch.tensor([[1, 2, 0, 3, 1, 0], [0, 0, 1, 1, 3, 3]])  # node 2 and 4 hear nobody
+    edge_attr = torch.randn(6, 2, dtype=torch.float64)
+    out = conv(x, edge_index, edge_attr)
+    assert out.shape == (5, 2)
+    torch.testing.assert_close(out, loop_reference(conv, x, edge_index, edge_attr))
+
+
+def test_messages_end_with_a_relu_and_the_update_with_a_plain_layer():
+    torch.manual_seed(1)
+    conv = WCGCNConv(2, 1, message_channels=[4], update_channels=[3]).double()
+    x = torch.randn(3, 2, dtype=torch.float64)
+    edge_index = torch.tensor([[1, 2], [0, 0]])
+    edge_attr = torch.randn(2, 1, dtype=torch.float64)
+    messages = conv.mlp1(torch.cat([x[edge_index[0]], edge_attr], dim=1))
+    assert bool((messages >= 0).all())
+    assert conv.mlp2.plain_last
+    assert not conv.mlp1.plain_last
