@@ -15,6 +15,7 @@ __all__ = ["main", "COMMANDS"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("pyg_aggnn.demo:main", "simulate an ad-hoc network and print what it looks like"),
     "generate": ("pyg_aggnn.data.generate:main", "generate a dataset of episodes to disk"),
+    "bench": ("pyg_aggnn.bench.cli:main", "run the speed and scale benchmarks"),
 }
 
 

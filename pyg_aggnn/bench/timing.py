@@ -1,0 +1,103 @@
+"""Timing and machine description shared by every benchmark."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+__all__ = ["measure", "machine_info", "peak_rss_mb", "synchronize"]
+
+
+def synchronize(device: torch.device | str) -> None:
+    """Wait for queued kernels on ``device`` (a no-op on the CPU)."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def measure(
+    fn: Callable[[], Any],
+    repeats: int = 10,
+    warmup: int = 2,
+    device: torch.device | str = "cpu",
+    max_seconds: float | None = None,
+) -> dict[str, float]:
+    """Run ``fn`` ``warmup`` times untimed, then time up to ``repeats`` calls.
+
+    Stops early once ``max_seconds`` of timed calls have passed (at least 3 are kept).
+
+    Returns:
+        ``{"median_s", "min_s", "max_s", "iqr_s", "repeats"}``.
+    """
+    for _ in range(warmup):
+        fn()
+    synchronize(device)
+    samples: list[float] = []
+    spent = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        synchronize(device)
+        samples.append(time.perf_counter() - start)
+        spent += samples[-1]
+        if max_seconds is not None and spent > max_seconds and len(samples) >= 3:
+            break
+    quartiles = statistics.quantiles(samples, n=4) if len(samples) >= 2 else samples * 3
+    return {
+        "median_s": statistics.median(samples),
+        "min_s": min(samples),
+        "max_s": max(samples),
+        "iqr_s": quartiles[2] - quartiles[0],
+        "repeats": len(samples),
+    }
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_info() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    info: dict[str, Any] = {
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "platform": platform.platform(),
+        "cuda": None,
+    }
+    try:
+        import torch_geometric
+
+        info["torch_geometric"] = torch_geometric.__version__
+    except ImportError:  # pragma: no cover - a hard dependency
+        pass
+    info["torch_scatter"] = _has_module("torch_scatter")
+    if torch.cuda.is_available():
+        info["cuda"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
