@@ -3,7 +3,8 @@
 Generates the ad-hoc m = 50 setting (10 slots: K = 6 aggregation plus 5 decisions) and
 m = 10^4 networks at the same density, with 1 and 2 worker processes, and prints the
 median samples/s and MB/s over the repeats, plus the sequential read rate of
-``WirelessDataset``. Everything is written to a temporary directory and removed.
+``WirelessDataset`` in one thread (as in a data-loader worker). Everything is written
+to a temporary directory and removed.
 
     python benchmarks/dataset_throughput.py                 # full run (~ minutes)
     python benchmarks/dataset_throughput.py --quick         # small counts, smoke test
@@ -13,10 +14,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+import torch
 
 from pyg_aggnn.data import GenerationConfig, WirelessDataset, generate_dataset
 
@@ -48,10 +53,13 @@ def measure(config: GenerationConfig, workers: int, fsync: bool, root: Path) -> 
     seconds = time.perf_counter() - start
     size = sum(f.stat().st_size for f in path.rglob("*.pt"))
     dataset = WirelessDataset(path, "train", cache_bytes=1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in a data-loader worker
     start = time.perf_counter()
     for k in range(len(dataset)):
         dataset[k]
     read = time.perf_counter() - start
+    torch.set_num_threads(threads)
     shutil.rmtree(path)
     count = len(dataset)
     return {
@@ -64,6 +72,8 @@ def measure(config: GenerationConfig, workers: int, fsync: bool, root: Path) -> 
 
 
 def main() -> None:
+    # temporary directories are removed on SIGTERM too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count-m50", type=int, default=10_000)
     parser.add_argument("--count-large", type=int, default=16)

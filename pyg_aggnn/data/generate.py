@@ -214,7 +214,8 @@ def generate_dataset(
     stream = sys.stderr if stream is None else stream
     directory = Path(root) / config.directory_name(name)
     canonical = config.to_dict()
-    needed = _estimate_bytes(config) - _present_bytes(directory)
+    with _single_thread():
+        needed = _estimate_bytes(config) - _present_bytes(directory)
     ancestor = _existing_ancestor(directory)
     free = shutil.disk_usage(ancestor).free
     if needed > free:

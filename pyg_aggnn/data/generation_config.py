@@ -23,7 +23,7 @@ from pyg_aggnn.data.config import (
 )
 from pyg_aggnn.wireless.scenario import Layout, Scenario
 
-__all__ = ["GenerationConfig", "SplitConfig", "SCHEMA_VERSION"]
+__all__ = ["GenerationConfig", "SplitConfig", "SCHEMA_VERSION", "derive_seed", "split_stream"]
 
 SCHEMA_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -31,7 +31,10 @@ _TOP_KEYS = ("schema_version", "seed", "num_slots", "dtype", "network", "shard_s
 _SPLIT_KEYS = ("count", "network", "num_slots", "shard_size", "scenario")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _NETWORKS = ("random", "fixed")
-_LAYOUT_STREAM, _SAMPLE_STREAM = 1, 0
+# Stream keys shared with the online training stream (``lightning_modules.seeding``):
+# a generated split holds exactly the episodes the online stream of that name draws.
+_SPLIT_STREAMS = {"train": 0, "val": 1, "test": 2}
+_LAYOUT_STREAM = 3
 
 
 @dataclass(frozen=True)
@@ -91,22 +94,41 @@ def _same_class(path: object, other: object) -> bool:
         return False
 
 
-def _seed_from(entropy: int, *key: int) -> int:
-    state = np.random.SeedSequence(entropy, spawn_key=key).generate_state(2, np.uint32)
-    return (int(state[0]) << 31) ^ int(state[1])  # 63-bit, non-negative
+def derive_seed(*keys: int) -> int:
+    """A 63-bit seed from integer keys in ``[0, 2**64)`` (counter-based, no state).
+
+    The number of keys and every key, as two 32-bit words, form the entropy of a
+    :class:`numpy.random.SeedSequence`, so distinct key tuples never share a pool.
+    """
+    words = [len(keys)]
+    for key in keys:
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not 0 <= key < 2**64:
+            raise ValueError(f"keys must be non-negative integers below 2**64, got {key!r}")
+        words += [int(key) & 0xFFFFFFFF, int(key) >> 32]
+    state = np.random.SeedSequence(words).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))
 
 
-def _name_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
+def split_stream(split: str) -> int:
+    """Stream key of a split: 0, 1, 2 for train, val, test, else a hash of the name.
+
+    Hashed names have the top bit set, so they never meet the small stream numbers.
+    """
+    if split in _SPLIT_STREAMS:
+        return _SPLIT_STREAMS[split]
+    return int.from_bytes(hashlib.sha256(split.encode()).digest()[:8], "little") | (1 << 63)
 
 
 class GenerationConfig:
     """The generation config of a dataset (the YAML under ``configs/data/``).
 
     Per-sample random streams derive from ``seed`` alone: episode ``k`` of split ``s`` is
-    ``scenario.episode(num_slots, seed=sample_seed(s, k))`` (with the dataset's layout for
-    a fixed network), so the data do not depend on how the work is spread over workers,
-    and :meth:`episode` reproduces any stored sample on its own (the online stream).
+    ``scenario.episode(num_slots, seed=derive_seed(seed, split_stream(s), k))``, with the
+    layout drawn from ``derive_seed(seed, 3)`` for a fixed network. So the data do not
+    depend on how the work is spread over workers, :meth:`episode` reproduces any stored
+    sample on its own, and the ``train``, ``val`` and ``test`` splits hold exactly the
+    episodes that the online stream of the training module draws for the same seed,
+    scenario, slots and network.
 
     Args:
         scenario: the base scenario, ``{"class_path", "init_args"}`` or a
@@ -274,14 +296,14 @@ class GenerationConfig:
 
     def layout_seed(self) -> int:
         """Seed of the fixed network's layout (shared by every ``fixed`` split)."""
-        return _seed_from(self.seed, _LAYOUT_STREAM)
+        return derive_seed(self.seed, _LAYOUT_STREAM)
 
     def sample_seed(self, split: str, index: int) -> int:
         """Seed of episode ``index`` of ``split`` (independent of every other sample)."""
         spec = self._check_split(split)
         if not 0 <= index < spec.count:
             raise ValueError(f"index must be in [0, {spec.count}), got {index!r}")
-        return _seed_from(self.seed, _SAMPLE_STREAM, _name_key(split), index)
+        return derive_seed(self.seed, split_stream(split), index)
 
     def layout(self, split: str) -> Layout | None:
         """The fixed layout of ``split`` (``None`` for random networks)."""

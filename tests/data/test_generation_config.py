@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from pyg_aggnn.data import GenerationConfig
+from pyg_aggnn.data.generation_config import derive_seed, split_stream
 from pyg_aggnn.wireless import AdHoc, RandomSubsets
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "data"
@@ -89,11 +90,22 @@ def test_split_overrides_merge_into_the_raw_base_scenario():
     assert type(config.scenario_of("replaced")).__name__ == "GaussianIC"
 
 
+def _reference_seed(*keys):
+    words = [len(keys)]
+    for key in keys:
+        words += [key % 2**32, key // 2**32]
+    return int(np.random.SeedSequence(words).generate_state(1, np.uint64)[0]) // 2
+
+
 def test_sample_seeds_follow_seed_sequence_and_split_name():
     config = GenerationConfig.from_dict(_raw())
-    key = int.from_bytes(hashlib.sha256(b"train").digest()[:8], "little")
-    state = np.random.SeedSequence(3, spawn_key=(0, key, 7)).generate_state(2, np.uint32)
-    assert config.sample_seed("train", 7) == (int(state[0]) << 31) ^ int(state[1])
+    assert config.sample_seed("train", 7) == _reference_seed(3, 0, 7)
+    assert config.sample_seed("test", 2) == _reference_seed(3, 2, 2)
+    assert config.layout_seed() == _reference_seed(3, 3)
+    named = GenerationConfig.from_dict(_raw(splits={"larger": 4}))
+    key = int.from_bytes(hashlib.sha256(b"larger").digest()[:8], "little") | 2**63
+    assert split_stream("larger") == key
+    assert named.sample_seed("larger", 2) == _reference_seed(3, key, 2)
     seeds = [config.sample_seed("train", i) for i in range(10)]
     assert len(set(seeds)) == 10 and all(0 <= s < 2**63 for s in seeds)
     assert config.sample_seed("test", 0) != config.sample_seed("train", 0)
@@ -104,6 +116,25 @@ def test_sample_seeds_follow_seed_sequence_and_split_name():
         config.sample_seed("train", 10)
     with pytest.raises(ValueError, match="split must be one of"):
         config.sample_seed("nope", 0)
+    with pytest.raises(ValueError, match="below 2\\*\\*64"):
+        derive_seed(-1)
+
+
+def test_splits_equal_the_training_modules_online_stream():
+    seeding = pytest.importorskip("lightning_modules.seeding")
+    online = pytest.importorskip("lightning_modules.online")
+    for network in ("fixed", "random"):
+        config = GenerationConfig.from_dict(_raw(network=network, splits={"train": 6, "val": 2}))
+        scenario = config.scenario_of("train")
+        layout = None
+        if network == "fixed":
+            layout = scenario.sample_layout(seeding.keyed_generator(3, seeding.Stream.LAYOUT))
+        for split, stream in (("train", seeding.Stream.TRAIN), ("val", seeding.Stream.VAL)):
+            for index in range(config.splits[split].count):
+                expected = online.simulate([scenario], 5, 3, stream, index, layout)
+                episode = config.episode(split, index)
+                for key in episode.keys():
+                    assert torch.equal(episode[key], expected[key]), (network, split, key)
 
 
 def test_episode_is_the_scenario_episode_with_the_sample_seed():
