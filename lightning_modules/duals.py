@@ -40,6 +40,13 @@ class DualVariables(nn.Module):
     The gradients of :math:`u_0` and :math:`\mathbf{u}` come from autograd on the
     problem's own definitions, so any utility plugs in.
 
+    The policy is charged the power price :math:`\bar\mu_p = [\mu_p - \kappa\,
+    s_{\text{last}}]_+` (:attr:`power_price`), where :math:`s_{\text{last}}` is the last
+    observed budget slack: a proportional term that damps the oscillation of the power
+    around the budget (a PI controller instead of a pure integrator, Stooke et al.,
+    "Responsive Safety in Reinforcement Learning by PID Lagrangian Methods", 2020). With
+    ``damping = 0`` (the default) the price is :math:`\mu_p` itself, SPEC §7 exactly.
+
     With ``warm_start`` the first batch sets :math:`\mathbf{r} = \bar{\mathbf{f}}` and
     :math:`\boldsymbol{\lambda} = \nabla u_0(\mathbf{r}) + \nabla \mathbf{u}(\mathbf{r})
     \boldsymbol{\mu}_u`, the fixed point of the :math:`\mathbf{r}` step, instead of
@@ -52,6 +59,8 @@ class DualVariables(nn.Module):
         step_slack: :math:`\epsilon_r` (default: ``0.01``).
         step_lambda: :math:`\epsilon_\lambda` (default: ``0.01``).
         step_mu: :math:`\epsilon_\mu` (default: ``0.001``).
+        damping: :math:`\kappa \ge 0`, weight of the last slack in the power price
+            (default: ``0.0``).
         init_lambda: initial :math:`\lambda` without warm start (default: ``1.0``).
         warm_start: initialise :math:`\mathbf{r}, \boldsymbol{\lambda}` from the first
             batch (default: ``True``).
@@ -64,6 +73,7 @@ class DualVariables(nn.Module):
         step_slack: float = 0.01,
         step_lambda: float = 0.01,
         step_mu: float = 0.001,
+        damping: float = 0.0,
         init_lambda: float = 1.0,
         warm_start: bool = True,
     ):
@@ -73,6 +83,7 @@ class DualVariables(nn.Module):
         self.step_slack = check_non_negative("step_slack", step_slack)
         self.step_lambda = check_non_negative("step_lambda", step_lambda)
         self.step_mu = check_non_negative("step_mu", step_mu)
+        self.damping = check_non_negative("damping", damping)
         self.init_lambda = check_non_negative("init_lambda", init_lambda)
         self.warm_start = bool(warm_start)
         self.num_rate_constraints = num_rate_constraints
@@ -80,7 +91,13 @@ class DualVariables(nn.Module):
         self.register_buffer("lam", torch.full((size,), self.init_lambda))
         self.register_buffer("mu_rate", torch.zeros(size * num_rate_constraints))
         self.register_buffer("mu_power", torch.zeros(1))
+        self.register_buffer("last_power_slack", torch.zeros(1))
         self.register_buffer("initialized", torch.tensor(not self.warm_start))
+
+    @property
+    def power_price(self) -> Tensor:
+        """The price of power the policy is charged, ``[1]``."""
+        return (self.mu_power - self.damping * self.last_power_slack).clamp_min(0)
 
     @property
     def size(self) -> int:
@@ -116,6 +133,7 @@ class DualVariables(nn.Module):
             weight: ``[D]`` utility weights :math:`\\alpha` (default: ones).
         """
         mean_reward = mean_reward.to(self.slack)
+        self.last_power_slack.fill_(float(mean_power_slack) if problem.power_budget else 0.0)
         if not bool(self.initialized):
             self.slack.copy_(mean_reward)
             self.lam.copy_(self.stationary_direction(problem, self.slack, weight).clamp_min(0))
@@ -142,5 +160,5 @@ class DualVariables(nn.Module):
     def extra_repr(self) -> str:
         return (
             f"size={self.size}, step_slack={self.step_slack}, step_lambda={self.step_lambda}, "
-            f"step_mu={self.step_mu}, warm_start={self.warm_start}"
+            f"step_mu={self.step_mu}, damping={self.damping}, warm_start={self.warm_start}"
         )

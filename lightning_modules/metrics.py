@@ -85,6 +85,7 @@ def dual_metrics(duals) -> dict[str, Tensor]:
         "lambda_mean": duals.lam.mean(),
         "lambda_max": duals.lam.max(),
         "mu_power": duals.mu_power[0],
+        "power_price": duals.power_price[0],
         "slack_mean": duals.slack.mean(),
     }
     if duals.mu_rate.numel():

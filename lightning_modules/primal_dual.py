@@ -2,8 +2,6 @@ r"""``PrimalDualModule``: constrained, model-free (or model-based) training of a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import torch
 from lightning.pytorch import LightningModule
 from torch import Tensor, nn
@@ -22,11 +20,10 @@ from lightning_modules.problem import PowerProblem
 from lightning_modules.seeding import Stream, keyed_generator
 from pyg_aggnn._validation import check_choice, check_non_negative, check_positive_int
 from pyg_aggnn.baselines import WMMSE, Baseline, EqualPower, Exhaustive, RandomFullPower
+from pyg_aggnn.nn import AggGNN
 from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
 
 __all__ = ["PrimalDualModule"]
-
-OptimizerCallable = Callable[[Iterable], torch.optim.Optimizer]
 
 
 def _given_hparams() -> bool:
@@ -81,20 +78,29 @@ class PrimalDualModule(LightningModule):
     policy and, as ``split/name_<baseline>``, of every baseline on the same episodes.
 
     Args:
-        policy: any :class:`~pyg_aggnn.nn.PowerPolicy` (``class_path`` in YAML).
+        policy: any :class:`~pyg_aggnn.nn.PowerPolicy` (``class_path`` in YAML;
+            default: :meth:`default_policy`).
         problem: utility and constraints (default: ``PowerProblem()``: sum rate under the
             total power budget).
         mode: ``"model_free"`` or ``"model_based"`` (default: ``"model_free"``).
         network: ``"fixed"``, ``"random"`` or ``None`` (the data module's, else fixed).
         num_links: ``m`` of the fixed network (default: the data module's or the first
             batch's).
-        lr: learning rate of the default Adam optimizer (default: ``0.01``).
-        optimizer: callable ``params -> Optimizer`` replacing Adam (default: ``None``).
-        step_slack, step_lambda, step_mu, init_lambda, warm_start: see
+        lr: learning rate of Adam (default: ``0.01``); another optimizer plugs in by
+            overriding :meth:`configure_optimizers`, or with LightningCLI's
+            ``--optimizer``.
+        step_slack, step_lambda, step_mu, damping, init_lambda, warm_start: see
             :class:`~lightning_modules.DualVariables`.
         action_samples: action draws per episode, model-free (default: ``4``).
-        warmup_slots: leading slots whose rewards are not scored, e.g. ``K - 1`` while
-            the aggregation buffer fills (default: ``0``).
+        credit: what the rate term of a decision is: the whole network's
+            :math:`\boldsymbol{\lambda}^T\mathbf{f}` (``"network"``, the papers',
+            unbiased) or only the links it reaches above the threshold :math:`\eta_0`,
+            its own and those it interferes with (``"neighbourhood"``: lower variance,
+            exact for ``problem.neighbours_only``, otherwise it ignores interference
+            below :math:`\eta_0`; needs ``action_samples >= 2``) (default:
+            ``"network"``).
+        warmup_slots: leading slots whose rewards are not scored, while the aggregation
+            buffer fills (default: the policy's ``K - 1``, else ``0``).
         entropy_weight: weight of an entropy bonus in the loss (default: ``0.0``).
         baselines: ``{name: Baseline}`` logged beside the policy (default:
             :meth:`default_baselines`).
@@ -106,20 +112,21 @@ class PrimalDualModule(LightningModule):
 
     def __init__(
         self,
-        policy: PowerPolicy,
+        policy: PowerPolicy | None = None,
         problem: PowerProblem | None = None,
         mode: str = "model_free",
         network: str | None = None,
         num_links: int | None = None,
         lr: float = 0.01,
-        optimizer: OptimizerCallable | None = None,
         step_slack: float = 0.01,
         step_lambda: float = 0.01,
-        step_mu: float = 0.001,
+        step_mu: float = 2.0e-4,
+        damping: float = 0.05,
         init_lambda: float = 1.0,
         warm_start: bool = True,
         action_samples: int = 4,
-        warmup_slots: int = 0,
+        credit: str = "network",
+        warmup_slots: int | None = None,
         entropy_weight: float = 0.0,
         baselines: dict[str, Baseline] | None = None,
         num_exchanges: int | None = None,
@@ -127,9 +134,10 @@ class PrimalDualModule(LightningModule):
         seed: int = 0,
     ):
         super().__init__()
-        objects = ["policy", "problem", "optimizer", "baselines"]
+        objects = ["policy", "problem", "baselines"]
         self.save_hyperparameters(ignore=[] if _given_hparams() else objects)
         self.automatic_optimization = False
+        policy = self.default_policy() if policy is None else policy
         if not isinstance(policy, nn.Module):
             raise ValueError(f"policy must be a PowerPolicy, got {type(policy).__name__}")
         self.policy = policy
@@ -140,8 +148,14 @@ class PrimalDualModule(LightningModule):
         self.network = network
         self.num_links = None if num_links is None else check_positive_int("num_links", num_links)
         self.lr = check_non_negative("lr", lr)
-        self.optimizer_factory = optimizer
         self.action_samples = check_positive_int("action_samples", action_samples)
+        self.credit_scope = check_choice("credit", credit, ("network", "neighbourhood"))
+        if self.credit_scope == "neighbourhood" and self.action_samples < 2:
+            raise ValueError(
+                f"credit='neighbourhood' needs action_samples >= 2, got {action_samples}"
+            )
+        if warmup_slots is None:
+            warmup_slots = max(int(getattr(policy, "K", 1)) - 1, 0)
         self.warmup_slots = check_positive_int("warmup_slots", warmup_slots, minimum=0)
         self.entropy_weight = check_non_negative("entropy_weight", entropy_weight)
         self.num_exchanges = num_exchanges
@@ -155,11 +169,19 @@ class PrimalDualModule(LightningModule):
             step_slack=step_slack,
             step_lambda=step_lambda,
             step_mu=step_mu,
+            damping=damping,
             init_lambda=init_lambda,
             warm_start=warm_start,
         )
         self.duals = DualVariables(size=self.num_links or 1, **self._dual_args)
         self._baseline_cache: dict[tuple, dict[str, Tensor]] = {}
+
+    @staticmethod
+    def default_policy() -> PowerPolicy:
+        """The default model: an :class:`~pyg_aggnn.nn.AggGNN` with ``K = 5`` exchanges
+        and a 3-layer CNN head of 4 features, 5 taps and a linear readout.
+        """
+        return AggGNN(K=5, num_layers=3, hidden_channels=4, kernel_size=5, readout="linear")
 
     # ------------------------------------------------------------------ setup
     def setup(self, stage: str) -> None:
@@ -183,8 +205,6 @@ class PrimalDualModule(LightningModule):
             self.duals = DualVariables(size=size, **self._dual_args).to(self.device)
 
     def configure_optimizers(self):
-        if self.optimizer_factory is not None:
-            return self.optimizer_factory(self.policy.parameters())
         return torch.optim.Adam(self.policy.parameters(), lr=self.lr)
 
     # ------------------------------------------------------------------ structure of a batch
@@ -264,7 +284,7 @@ class PrimalDualModule(LightningModule):
         power, logits, action, source = self.allocate(batch, Stream.ACTIONS, step, samples)
         scored = scored_slots(batch, self.warmup_slots)  # [T, 1]
         lam = (self.duals.lam[layout["index"]] * layout["rate_weight"])[:, None, None]  # [N,1,1]
-        mu_p = (self.duals.mu_power * layout["power_scale"])[graph][:, None, None]
+        mu_p = (self.duals.power_price * layout["power_scale"])[graph][:, None, None]
         norm = num_graphs * samples * scored.sum()
         if self.mode == "model_based":
             rates, reward = rates_and_reward(self.problem, batch, power)
@@ -273,11 +293,15 @@ class PrimalDualModule(LightningModule):
         else:
             with torch.no_grad():
                 rates, reward = rates_and_reward(self.problem, batch, power)  # [N, T, S]
-                rate_term = scatter(lam * reward, graph, 0, dim_size=num_graphs)  # [B, T, S]
-                advantage = (rate_term - self._rate_baseline(rate_term)) * scored
+                if self.credit_scope == "network":
+                    rate_term = scatter(lam * reward, graph, 0, dim_size=num_graphs)  # [B, T, S]
+                    advantage = (rate_term - self._rate_baseline(rate_term))[graph]
+                else:
+                    rate_term = self._neighbourhood(batch, lam * reward)  # [N, T, S]
+                    advantage = rate_term - self._rate_baseline(rate_term)
                 mean_power = hold(batch.max_power[:, None] * torch.sigmoid(logits), source)
-                own_cost = mu_p * (power - mean_power[..., None]) * scored
-                returns = credit(advantage[graph] - own_cost, source)  # [N, T, S]
+                own_cost = mu_p * (power - mean_power[..., None])
+                returns = credit((advantage - own_cost) * scored, source)  # [N, T, S]
             dist = BernoulliPower(logits[..., None].expand(-1, -1, samples), batch.max_power)
             decided = batch.active[..., None].to(power.dtype)
             loss = -(dist.log_prob(action) * returns * decided).sum() / norm
@@ -292,6 +316,15 @@ class PrimalDualModule(LightningModule):
             entropy=entropy.detach(),
         )
         return loss, observed
+
+    def _neighbourhood(self, batch, value: Tensor) -> Tensor:
+        """``value[i] + sum of value[j]`` over the links ``j`` that ``i`` interferes with
+        above the threshold at that slot, ``[N, T, S]``.
+        """
+        src, dst = batch.edge_index
+        heard = (batch.interference_gain(neighbours_only=True) > 0) & (src != dst)[:, None]
+        received = value[dst] * heard[..., None].to(value.dtype)  # [E, T, S]
+        return value + scatter(received, src, 0, dim_size=value.size(0))
 
     def _rate_baseline(self, rate_term: Tensor) -> Tensor:
         """Leave-one-out baseline ``[B, T, S]`` of the networks' rate reward."""
@@ -338,10 +371,10 @@ class PrimalDualModule(LightningModule):
             *(observed[k] for k in ("power", "rates", "reward", "scored")),
         )
         metrics.update(loss=loss.detach(), entropy=observed["entropy"], **dual_metrics(self.duals))
-        self.log_dict(
-            {f"train/{k}": v for k, v in metrics.items()},
-            batch_size=observed["layout"]["num_graphs"],
-        )
+        logged = {f"train/{k}": v for k, v in metrics.items()}
+        # the x-axis of every log is the number of policy updates, exact across resumes
+        logged["step"] = float(self.global_step)
+        self.log_dict(logged, batch_size=observed["layout"]["num_graphs"])
         return loss.detach()
 
     # ------------------------------------------------------------------ validation and test
@@ -396,8 +429,10 @@ class PrimalDualModule(LightningModule):
         if key not in self._baseline_cache:  # baselines do not learn: evaluate them once
             self._baseline_cache[key] = self._baseline_metrics(batch, scored)
         metrics.update(self._baseline_cache[key])
+        logged = {f"{split}/{k}": v for k, v in metrics.items()}
+        logged["step"] = float(self.global_step)
         self.log_dict(
-            {f"{split}/{k}": v for k, v in metrics.items()},
+            logged,
             batch_size=graphs(batch)[2],
             sync_dist=True,
             add_dataloader_idx=False,

@@ -108,3 +108,16 @@ def test_bad_arguments_name_the_argument():
     with pytest.raises(ValueError, match="size must be an integer >= 1"):
         DualVariables(size=0)
     assert "step_mu=0.001" in repr(DualVariables())
+
+
+def test_power_price_adds_a_proportional_term_to_the_dual():
+    duals = DualVariables(size=1, step_mu=0.1, damping=0.5, warm_start=False)
+    problem = PowerProblem()
+    duals.step(problem, torch.ones(1), torch.tensor(-2.0))  # 2 over budget
+    assert float(duals.mu_power) == pytest.approx(0.2)
+    assert float(duals.power_price) == pytest.approx(0.2 + 0.5 * 2.0)
+    duals.step(problem, torch.ones(1), torch.tensor(3.0))  # well under budget
+    assert float(duals.mu_power) == 0.0 and float(duals.power_price) == 0.0
+    plain = DualVariables(size=1, step_mu=0.1, warm_start=False)
+    plain.step(problem, torch.ones(1), torch.tensor(-2.0))
+    assert float(plain.power_price) == float(plain.mu_power)

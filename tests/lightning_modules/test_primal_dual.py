@@ -100,10 +100,11 @@ def test_dual_step_uses_the_batch_means(tiny_policy, dense_episode):
     episodes = [dense_episode(m=3, num_slots=4, seed=s, p_max_total=2.0) for s in range(3)]
     batch = _batch(*episodes)
     problem = PowerProblem(min_rate=0.3)
+    steps = dict(step_slack=0.1, step_lambda=0.2, step_mu=0.3, damping=0.5, warm_start=False)
     module = PrimalDualModule(
-        tiny_policy(dtype=torch.float64), problem, num_links=3, warm_start=False, action_samples=2
+        tiny_policy(dtype=torch.float64), problem, num_links=3, action_samples=2, **steps
     ).double()
-    reference = DualVariables(3, 1, warm_start=False).double()
+    reference = DualVariables(3, 1, **steps).double()
     _, observed = module.primal_loss(batch)
     module.dual_step(batch, observed)
     reward = observed["reward"].reshape(3, 3, 4, 2)  # [graph, link, slot, sample]
@@ -118,11 +119,12 @@ def test_random_networks_normalise_per_link_with_scalar_duals(tiny_policy, dense
     small, large = dense_episode(m=2, seed=0), dense_episode(m=4, seed=1)
     large.link_weight = torch.tensor([1.0, 0.5, 0.0, 2.0], dtype=torch.float64)
     batch = _batch(small, large)
+    steps = dict(step_slack=0.1, step_lambda=0.2, step_mu=0.3, damping=0.5, warm_start=False)
     module = PrimalDualModule(
-        tiny_policy(dtype=torch.float64), network="random", warm_start=False, action_samples=1
+        tiny_policy(dtype=torch.float64), network="random", action_samples=1, **steps
     ).double()
     assert module.duals.size == 1
-    reference = DualVariables(1, warm_start=False).double()
+    reference = DualVariables(1, **steps).double()
     _, observed = module.primal_loss(batch)
     module.dual_step(batch, observed)
     reward, power = observed["reward"][..., 0], observed["power"][..., 0]

@@ -1,0 +1,153 @@
+"""The training command line: ``pyg-aggnn fit | validate | test | train``.
+
+Built on :class:`~lightning.pytorch.cli.LightningCLI` with
+:class:`~lightning_modules.PrimalDualModule` and
+:class:`~lightning_modules.WirelessDataModule`. Without ``--config`` the classes'
+defaults (spelled out in ``configs/default.yaml``) train the papers' ad-hoc ``m = 25``
+network with an Agg-GNN; experiment configs state only what differs, e.g.
+``pyg-aggnn fit --config configs/adhoc_m50.yaml``. Policies, scenarios, problems and
+baselines are chosen by ``class_path``; ``--print_config`` shows the complete
+configuration.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.loggers import CSVLogger
+
+from lightning_modules.datamodule import WirelessDataModule
+from lightning_modules.primal_dual import PrimalDualModule
+from lightning_modules.progress import LineProgressBar
+
+__all__ = ["AggGNNCLI", "fit", "validate", "test", "train"]
+
+TRAINER_DEFAULTS: dict = {
+    "default_root_dir": "outputs",
+    "max_epochs": 20,
+    "log_every_n_steps": 10,
+    "accelerator": "auto",
+}
+
+
+class AggGNNCLI(LightningCLI):
+    """``LightningCLI`` with the package's defaults, loggers and progress output.
+
+    * logs to ``outputs/<config name>/version_<n>/`` as CSV (``metrics.csv``) and, where
+      TensorBoard is installed, as TensorBoard events; checkpoints (``last.ckpt`` and
+      the latest epoch) go to ``checkpoints/`` beside them;
+    * prints plain progress lines (:class:`~lightning_modules.LineProgressBar`) when the
+      output is not a terminal;
+    * ``--torch_threads N`` sets PyTorch's CPU threads (small networks train faster on
+      one thread per process).
+    """
+
+    def __init__(self, args: list[str] | None = None, run: bool = True, **kwargs):
+        callbacks = [ModelCheckpoint(save_last=True)]
+        if not sys.stdout.isatty():
+            callbacks.append(LineProgressBar())
+        trainer_defaults = {**TRAINER_DEFAULTS, "callbacks": callbacks}
+        super().__init__(
+            PrimalDualModule,
+            WirelessDataModule,
+            args=args,
+            run=run,
+            trainer_defaults=trainer_defaults,
+            seed_everything_default=0,
+            save_config_kwargs={"overwrite": True},
+            **kwargs,
+        )
+
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.add_argument(
+            "--torch_threads",
+            type=int | None,
+            default=None,
+            help="PyTorch CPU threads of this process (default: PyTorch's choice)",
+        )
+
+    def before_instantiate_classes(self) -> None:
+        threads = self._get(self.config, "torch_threads")
+        if threads:
+            torch.set_num_threads(int(threads))
+
+    def _run_name(self) -> str:
+        configs = self._get(self.config, "config") or []
+        return Path(str(configs[-1])).stem if configs else "default"
+
+    def instantiate_trainer(self, **kwargs):
+        if self._get(self.config_init, "trainer", default={}).get("logger") in (None, True):
+            root = self._get(self.config_init, "trainer")["default_root_dir"] or "outputs"
+            loggers = [CSVLogger(root, name=self._run_name())]
+            if importlib.util.find_spec("tensorboard") is not None:
+                from lightning.pytorch.loggers import TensorBoardLogger
+
+                loggers.append(
+                    TensorBoardLogger(root, name=self._run_name(), version=loggers[0].version)
+                )
+            kwargs["logger"] = loggers
+        return super().instantiate_trainer(**kwargs)
+
+
+def _subcommand(name: str, argv: list[str]) -> int:
+    del sys.argv[1:]  # the arguments travel in ``args``
+    AggGNNCLI(args=[name, *argv])
+    return 0
+
+
+def fit(argv: list[str]) -> int:
+    """``pyg-aggnn fit``: train a policy (see :class:`AggGNNCLI`)."""
+    return _subcommand("fit", argv)
+
+
+def validate(argv: list[str]) -> int:
+    """``pyg-aggnn validate``: evaluate a checkpoint on the validation episodes."""
+    return _subcommand("validate", argv)
+
+
+def test(argv: list[str]) -> int:
+    """``pyg-aggnn test``: evaluate a checkpoint on the test episodes."""
+    return _subcommand("test", argv)
+
+
+def result_table(metrics: dict, split: str = "test", policy: str = "policy") -> str:
+    """The policy's metrics beside every baseline's, as a text table."""
+    prefix = f"{split}/sum_rate_"
+    rows = [(policy, "")] + [
+        (key[len(prefix) :],) * 2 for key in sorted(metrics) if key.startswith(prefix)
+    ]
+    header = f"{'':<14}{'sum rate':>10}{'power/link':>12}{'budget use':>12}"
+    lines = [header]
+    for label, suffix in rows:
+        tail = f"_{suffix}" if suffix else ""
+
+        def value(name: str, tail: str = tail) -> float:
+            return float(metrics.get(f"{split}/{name}{tail}", float("nan")))
+
+        lines.append(
+            f"{label:<14}{value('sum_rate'):>10.4f}{value('power_per_link'):>12.4f}"
+            f"{1 + value('violation'):>11.1%}"
+        )
+    return "\n".join(lines)
+
+
+def train(argv: list[str]) -> int:
+    """``pyg-aggnn train``: fit (the default config unless ``--config``), then print the
+    trained policy's test result against the baselines.
+    """
+    del sys.argv[1:]
+    cli = AggGNNCLI(args=argv, run=False)
+    cli.trainer.fit(cli.model, cli.datamodule)
+    cli.trainer.test(cli.model, cli.datamodule, verbose=False)
+    if cli.trainer.is_global_zero:
+        data = cli.datamodule
+        size = data.test_size if data.dataset is None else "held-out"
+        print(f"\nTest episodes: {size}; sum rate in nats per slot, averaged over slots")
+        print(result_table(cli.trainer.callback_metrics, "test", type(cli.model.policy).__name__))
+        print(f"Logs and checkpoints: {cli.trainer.log_dir}")
+    return 0

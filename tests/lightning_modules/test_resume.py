@@ -1,0 +1,75 @@
+import csv
+
+import pytest
+import torch
+from lightning.pytorch import Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+
+from lightning_modules.datamodule import WirelessDataModule
+from lightning_modules.primal_dual import PrimalDualModule
+from pyg_aggnn.wireless import AdHoc, RandomSubsets
+
+
+def _run(policy_factory, root, max_steps, ckpt_path=None, every_n_steps=None):
+    torch.manual_seed(0)
+    module = PrimalDualModule(policy_factory(), lr=0.05, step_mu=0.01, warmup_slots=1)
+    scenario = AdHoc(num_links=6, activation=RandomSubsets(lam=3.0))
+    data = WirelessDataModule(
+        scenario, num_slots=4, batch_size=4, batches_per_epoch=3, val_size=8, eval_batch_size=4
+    )
+    checkpoint = ModelCheckpoint(
+        dirpath=root / "checkpoints", save_top_k=-1, every_n_train_steps=every_n_steps
+    )
+    trainer = Trainer(
+        accelerator="cpu",
+        max_steps=max_steps,
+        log_every_n_steps=1,
+        logger=CSVLogger(root, name="log"),
+        callbacks=[checkpoint],
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    trainer.fit(module, data, ckpt_path=ckpt_path)
+    return module, trainer
+
+
+def _metrics(trainer):
+    path = trainer.logger.log_dir + "/metrics.csv"
+    with open(path) as handle:
+        rows = list(csv.DictReader(handle))
+    return {
+        (float(row["step"]), key): float(value)
+        for row in rows
+        for key, value in row.items()
+        if value and key != "step" and key != "epoch"
+    }
+
+
+def _state(module, trainer):
+    state = dict(module.state_dict())
+    for group, values in enumerate(trainer.optimizers[0].state_dict()["state"].values()):
+        state.update({f"opt{group}.{k}": v for k, v in values.items() if torch.is_tensor(v)})
+    return state
+
+
+@pytest.mark.parametrize("stop", ["epoch_end", "mid_epoch"])
+def test_resumed_run_equals_the_uninterrupted_one(tiny_policy, tmp_path, stop):
+    full_module, full = _run(tiny_policy, tmp_path / "full", max_steps=6)
+    every = 2 if stop == "mid_epoch" else None
+    _run(tiny_policy, tmp_path / "first", max_steps=every or 3, every_n_steps=every)
+    (checkpoint,) = (tmp_path / "first" / "checkpoints").glob("*.ckpt")
+    resumed_module, resumed = _run(tiny_policy, tmp_path / "second", 6, ckpt_path=checkpoint)
+    assert resumed.global_step == full.global_step == 6
+    want, got = _state(full_module, full), _state(resumed_module, resumed)
+    assert set(got) == set(want)
+    for name in want:
+        assert torch.equal(got[name], want[name]), name
+    full_metrics, resumed_metrics = _metrics(full), _metrics(resumed)
+    after = {key: value for key, value in full_metrics.items() if int(key[0]) > (every or 3)}
+    assert after and any(key[1].startswith("val/") for key in after)
+    assert any(key[1] == "train/mu_power" and value > 0 for key, value in after.items())
+    assert {key for key in resumed_metrics if int(key[0]) > (every or 3)} == set(after)
+    for key, value in after.items():
+        assert resumed_metrics[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
