@@ -125,7 +125,7 @@ class DelayedDiffusion(MessagePassing):
             x: ``[N, T, F]`` node signals :math:`\\mathbf{X}(t)`.
             edge_index: ``[2, E]`` edges ``j -> i`` (row 0 sender, row 1 receiver);
                 fastest when sorted by receiver.
-            edge_weight: ``[E, T]`` shift operator amplitudes :math:`S_{ij}(t)`.
+            edge_weight: ``[E, T]`` shift operator amplitudes :math:`S_{ij}(t) \\ge 0`.
             reference: reference amplitude :math:`\\eta` of the compression, a float or
                 ``[E]``, typically the threshold :math:`\\eta_0`; zero entries mean ``1``
                 (default: ``1.0``).
@@ -142,8 +142,22 @@ class DelayedDiffusion(MessagePassing):
         if isinstance(reference, Tensor) and reference.dim() == 1:
             reference = reference.to(x.dtype).reshape(1, -1)  # broadcast over slots
         start = 0 if all_slots else max(0, num_slots - self.K)
-        # sparse tensors do not trace: under torch.compile the gather/scatter path runs
-        sparse = self.sparse and not torch.compiler.is_compiling()
+        # sparse tensors and data-dependent sizes do not trace: under torch.compile the
+        # plain gather/scatter path runs on every candidate edge
+        compiling = torch.compiler.is_compiling()
+        sparse = self.sparse and not compiling
+        edge_weight = edge_weight[:, start:]  # [E, S]: the visited slots
+        if not compiling:
+            # candidate pairs that are in none of the visited slots' graphs carry no
+            # message; dropping them once (about half of them in a large ad-hoc network)
+            # halves every product below
+            used = edge_weight.sum(dim=1) > 0  # amplitudes are non-negative
+            if not bool(used.all()):
+                kept = torch.argwhere(used).squeeze(1)
+                edge_index = edge_index.index_select(1, kept)
+                edge_weight = edge_weight.index_select(0, kept)
+                if isinstance(reference, Tensor) and reference.dim() == 2:
+                    reference = reference.index_select(1, kept)
         if sparse:
             crow, col, perm = shift.csr_layout(edge_index, num_nodes)
             if perm is not None:
@@ -154,9 +168,7 @@ class DelayedDiffusion(MessagePassing):
                 crow, col = crow.int(), col.int()
         # [S, E] compressed weights, one contiguous row per visited slot
         weight = edge_weight.new_empty(num_slots - start, edge_weight.size(0), dtype=x.dtype)
-        shift.compress_gain(
-            edge_weight[:, start:].t().to(x.dtype), reference, self.compress, out=weight
-        )
+        shift.compress_gain(edge_weight.t().to(x.dtype), reference, self.compress, out=weight)
 
         # The state Z_{t-1}[:, :c] is kept flattened as [N, c * F]; with a receiver
         # normalisation a leading column of ones makes each product also return the row

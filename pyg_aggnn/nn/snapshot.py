@@ -45,16 +45,30 @@ class SlotGraph(NamedTuple):
     num_nodes: int
 
 
-def reverse_edges(edge_index: Tensor, num_nodes: int) -> Tensor:
-    """Index of the reverse edge ``i -> j`` of every edge ``j -> i``, ``-1`` if absent."""
+def reverse_edges(edge_index: Tensor, num_nodes: int, edges: Tensor | None = None) -> Tensor:
+    """Index of the reverse edge ``i -> j`` of every edge ``j -> i``, ``-1`` if absent.
+
+    Args:
+        edge_index: ``[2, E]`` edges; a receiver-major sorted list (as episodes keep
+            it) skips the sort.
+        num_nodes: number of nodes.
+        edges: optional ``[Q]`` indices of the edges to look up (default: all).
+    """
     src, dst = edge_index
     key = dst * num_nodes + src
-    order = torch.argsort(key)
-    sorted_key = key[order]
+    order = None
+    if key.numel() > 1 and not bool((key[1:] > key[:-1]).all()):
+        order = torch.argsort(key)
+        key = key[order]
+    if edges is not None:
+        src, dst = src[edges], dst[edges]
     want = src * num_nodes + dst
-    pos = torch.searchsorted(sorted_key, want).clamp_max(max(key.numel() - 1, 0))
-    found = sorted_key[pos] == want if key.numel() else torch.zeros_like(want, dtype=torch.bool)
-    return torch.where(found, order[pos], -1)
+    if key.numel() == 0:
+        return torch.full_like(want, -1)
+    pos = torch.searchsorted(key, want).clamp_max(key.numel() - 1)
+    found = key[pos] == want
+    index = pos if order is None else order[pos]
+    return torch.where(found, index, -1)
 
 
 class SnapshotPolicy(PowerPolicy):
@@ -122,7 +136,7 @@ class SnapshotPolicy(PowerPolicy):
             elif name == "shift":
                 attrs.append(weight[edge, slot])
             else:
-                rev = reverse_edges(edge_index, num_nodes)[edge]
+                rev = reverse_edges(edge_index, num_nodes, edge)
                 gain = batch.edge_gain[:, slots].to(x.dtype)[rev.clamp_min(0), slot]
                 gain = torch.where(rev >= 0, gain, 0.0)
                 attrs.append(shift.compress_gain(gain, reference[edge]))

@@ -3,7 +3,7 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from pyg_aggnn.nn import AggGNN, DelayedDiffusion, PowerPolicy
-from pyg_aggnn.wireless import AdHoc, RandomSubsets
+from pyg_aggnn.wireless import AdHoc, GaussianIC, RandomSubsets
 
 
 def reference_head(model: AggGNN, sequence: torch.Tensor) -> torch.Tensor:
@@ -25,8 +25,21 @@ def reference_head(model: AggGNN, sequence: torch.Tensor) -> torch.Tensor:
     elif model.readout == "mean":
         hidden = hidden.mean(dim=2)
     else:
-        hidden = hidden.flatten(1)
+        hidden = hidden.transpose(1, 2).flatten(1)  # position-major, as the model flattens
     return hidden @ model.lin.weight[0] + model.lin.bias[0]
+
+
+def test_causal_matrix_equals_a_causal_conv1d():
+    torch.manual_seed(3)
+    model = AggGNN(K=7, num_layers=2, hidden_channels=[3, 2], kernel_size=[4, 9]).double()
+    hidden = torch.randn(5, 7, 2, dtype=torch.float64)  # [n, K, F]
+    for layer, conv in enumerate(model.convs):
+        taps = model.kernel_size[layer]
+        padded = torch.nn.functional.pad(hidden.transpose(1, 2), (taps - 1, 0))
+        expected = torch.nn.functional.conv1d(padded, conv.weight).transpose(1, 2)
+        out = hidden.reshape(5, -1) @ model.causal_matrix(layer)
+        torch.testing.assert_close(out.view(5, 7, -1), expected)
+        hidden = expected
 
 
 def episode(m=20, slots=12, seed=0, asynchronous=False):
@@ -99,6 +112,16 @@ def test_batched_equals_unbatched():
     batch = next(iter(DataLoader(episodes, batch_size=3)))
     model = AggGNN(K=5, num_layers=2, hidden_channels=4, kernel_size=3)
     torch.testing.assert_close(model.logits(batch), torch.cat([model.logits(e) for e in episodes]))
+    torch.testing.assert_close(
+        model.logits(batch, all_slots=True),
+        torch.cat([model.logits(e, all_slots=True) for e in episodes]),
+    )
+
+
+def test_batch_of_networks_with_different_thresholds():
+    episodes = [AdHoc(8, eta0=0.01).episode(6, seed=0), GaussianIC(5).episode(6, seed=1)]
+    batch = next(iter(DataLoader(episodes, batch_size=2)))
+    model = AggGNN(K=4, num_layers=2, hidden_channels=2, kernel_size=3)
     torch.testing.assert_close(
         model.logits(batch, all_slots=True),
         torch.cat([model.logits(e, all_slots=True) for e in episodes]),

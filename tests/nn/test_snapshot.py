@@ -12,6 +12,13 @@ def test_reverse_edges_against_brute_force():
     for e, (j, i) in enumerate(pairs):
         expected = pairs.index((i, j)) if (i, j) in pairs else -1
         assert int(rev[e]) == expected
+    subset = torch.tensor([4, 0, 6])
+    assert torch.equal(reverse_edges(edge_index, 4, subset), rev[subset])
+    ordered = torch.argsort(edge_index[1] * 4 + edge_index[0])
+    sorted_rev = reverse_edges(edge_index[:, ordered], 4)
+    assert torch.equal(
+        ordered[sorted_rev.clamp_min(0)][sorted_rev >= 0], rev[ordered][sorted_rev >= 0]
+    )
 
 
 def test_stacked_slot_graphs_and_edge_features():
