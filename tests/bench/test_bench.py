@@ -1,0 +1,78 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from pyg_aggnn.baselines import wmmse
+from pyg_aggnn.bench.cli import main
+from pyg_aggnn.bench.latency import loglog_slope
+from pyg_aggnn.bench.timing import measure
+from pyg_aggnn.bench.wmmse import numpy_wmmse, wmmse_scaling_suite
+from pyg_aggnn.wireless import GaussianIC, physics
+
+
+def test_loglog_slope_recovers_power_law():
+    x = [1e3, 1e4, 1e5]
+    assert loglog_slope(x, [2 * v**1.5 for v in x]) == pytest.approx(1.5)
+
+
+def test_measure_counts_and_orders():
+    calls = []
+    stats = measure(lambda: calls.append(1), repeats=5, warmup=2)
+    assert len(calls) == 7 and stats["repeats"] == 5
+    assert stats["min_s"] <= stats["median_s"] <= stats["max_s"]
+
+
+def test_numpy_reference_equals_library_wmmse():
+    ep = GaussianIC(6, snr_db=10.0).episode(1, seed=0, dtype=torch.float64)
+    H = ep.dense_gain(0).numpy()[None]
+    ref = numpy_wmmse(H, 1.0, ep.noise_power[0].item(), np.ones((1, 6)), 30)[0]
+    ours = wmmse(
+        ep.direct_gain[:, 0], ep.edge_index, ep.edge_gain[:, 0], 1.0, ep.noise_power, num_iters=30
+    )
+    np.testing.assert_allclose(ours.numpy(), ref, atol=1e-10)
+    assert bool((ours >= 0).all() and (ours <= 1.0 + 1e-12).all())
+    # WMMSE beats full power on this network
+    full = physics.sum_rate(ep.rates(torch.ones(6, dtype=torch.float64), slot=0))
+    assert physics.sum_rate(ep.rates(ours, slot=0)) >= full - 1e-9
+
+
+def test_wmmse_scaling_rows_match_reference():
+    rows = wmmse_scaling_suite([30], hops=3, repeats=1)
+    assert [r["mode"] for r in rows] == ["centralized", "distributed"]
+    assert all(r["max_abs_power_diff"] < 1e-8 for r in rows)
+
+
+def test_bench_cli_writes_json_and_plot(tmp_path, capsys):
+    out, plot = tmp_path / "bench.json", tmp_path / "latency.png"
+    assert (
+        main(
+            [
+                "--quick",
+                "--suites",
+                "latency",
+                "--max-m",
+                "100",
+                "--json",
+                str(out),
+                "--plot",
+                str(plot),
+            ]
+        )
+        == 0
+    )
+    report = json.loads(out.read_text())
+    rows = report["results"]["latency"]
+    assert {r["model"] for r in rows} == {"AggGNN", "SelectionGNN", "WCGCN"}
+    assert all(r["m"] == 100 and r["median_s"] > 0 for r in rows)
+    assert report["machine"]["torch"] == torch.__version__
+    assert plot.stat().st_size > 1000
+    assert "Decision latency" in capsys.readouterr().out
+
+
+def test_bench_cli_rejects_bad_arguments():
+    with pytest.raises(SystemExit):
+        main(["--max-m", "0"])
+    with pytest.raises(SystemExit):
+        main(["--suites", "nothing"])
