@@ -101,7 +101,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         sizes = [m for m in budget["latency_sizes"] if m <= args.max_m]
         rows = []
         for device in devices:
-            rows += latency_suite(sizes, device=device, budget_s=1.0 if args.quick else 3.0)
+            rows += latency_suite(
+                sizes, device=device, budget_s=args.budget_s or (1.0 if args.quick else 3.0)
+            )
         report["results"]["latency"] = rows
         print_table(
             "Decision latency (all nodes, last slot, median after warm-up)",
@@ -231,6 +233,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--cpu-only", action="store_true", help="skip CUDA even when it is available"
+    )
+    parser.add_argument(
+        "--budget-s",
+        type=float,
+        default=None,
+        help="seconds of repeats per model and size (default: 1 quick, 3 full)",
     )
     parser.add_argument("--json", default=None, help="write the full report to this JSON file")
     parser.add_argument("--plot", default=None, help="write the log-log latency plot (PNG) here")
