@@ -64,13 +64,17 @@ def numpy_matmul(H, p_max, noise, alpha, num_iters):
     return v**2
 
 
-def timed(fn, repeats):
-    times, out = [], None
+def timed(functions, repeats):
+    """Median wall time and last output of each function, run round-robin so that a
+    change of load on a shared machine hits every implementation alike."""
+    times = {name: [] for name in functions}
+    outputs = {}
     for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
+        for name, fn in functions.items():
+            start = time.perf_counter()
+            outputs[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(times[name]), outputs[name]) for name in functions}
 
 
 def main() -> None:
@@ -86,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    B, m = args.num_networks, args.num_links
+    B, m, iters = args.num_networks, args.num_links, args.num_iters
 
     gen = torch.Generator().manual_seed(args.seed)
     scenario = GaussianIC(num_links=m, snr_db=0.0)
@@ -113,16 +117,18 @@ def main() -> None:
     print(
         f"WMMSE, {args.num_iters} iterations, {B} Gaussian-IC networks of K = {m} links, "
         f"float64, torch {torch.__version__} with {torch.get_num_threads()} threads, "
-        f"median of {args.repeats}"
+        f"median of {args.repeats} round-robin runs"
     )
-    t_ref, p_ref = timed(
-        lambda: numpy_straightforward(H, p_max, noise, alpha, args.num_iters), args.repeats
-    )
-    t_mm, p_mm = timed(lambda: numpy_matmul(H, p_max, noise, alpha, args.num_iters), args.repeats)
-    results = [("numpy (straightforward)", t_ref, p_ref), ("numpy (matmul)", t_mm, p_mm)]
+    functions = {
+        "numpy (straightforward)": lambda: numpy_straightforward(H, p_max, noise, alpha, iters),
+        "numpy (matmul)": lambda: numpy_matmul(H, p_max, noise, alpha, iters),
+    }
     for path in ("auto", "dense", "sparse"):
-        seconds, power = timed(lambda path=path: run_torch(path).numpy(), args.repeats)
-        results.append((f"torch {path}", seconds, power))
+        functions[f"torch {path}"] = lambda path=path: run_torch(path).numpy()
+    measured = timed(functions, args.repeats)
+    t_ref, p_ref = measured["numpy (straightforward)"]
+    t_mm = measured["numpy (matmul)"][0]
+    results = [(name, seconds, power) for name, (seconds, power) in measured.items()]
 
     width = max(len(name) for name, _, _ in results)
     print(f"{'':<{width}}  {'median s':>9}  {'vs straightforward':>18}  {'vs matmul':>9}  max|dp|")

@@ -30,28 +30,73 @@ __all__: list[str] = []
 _DENSE_MAX_ENTRIES = 2**26
 # Dense storage pays off when at least this fraction of the m x m entries is non-zero.
 _DENSE_MIN_DENSITY = 0.4
+# Matrices iterated on together by the dense path: a few MB stay in the CPU cache.
+_BLOCK_BYTES = 2**22
 
 
-class DenseOperator:
-    """Batched dense products; node layout ``[B * s, 1, m]``, graph layout ``[B * s, 1, 1]``."""
+class DenseBlock:
+    """Dense products of a run of independent problems; node layout ``[b, 1, m]``."""
 
-    def __init__(self, src, dst, gain_sq, num_graphs: int, size: int, num_slots: int):
+    def __init__(self, gain: Tensor):
+        self.gain = gain  # [b, m, m], G of each problem
+
+    def cross(self, x: Tensor) -> Tensor:
+        """:math:`G x` (a row vector is stored like a column vector)."""
+        m = self.gain.size(-1)
+        return torch.matmul(self.gain, x.reshape(-1, m, 1)).reshape(x.shape)
+
+    def cross_t(self, x: Tensor) -> Tensor:
+        """:math:`G^T x`, as the row vector :math:`x^T G`."""
+        return torch.matmul(x, self.gain)
+
+    def graph_sum(self, x: Tensor) -> Tensor:
+        return x.sum(dim=-1, keepdim=True)
+
+    def graph_max(self, x: Tensor) -> Tensor:
+        return x.amax(dim=-1, keepdim=True)
+
+    def expand(self, value: Tensor) -> Tensor:
+        return value  # broadcasts
+
+
+class DenseOperator(DenseBlock):
+    """Batched dense products; node layout ``[B * s, 1, m]``, graph layout ``[B * s, 1, 1]``.
+
+    Every (network, slot) problem is independent, so :meth:`blocks` cuts them into runs
+    whose matrices stay in the CPU cache for all iterations: streaming every matrix from
+    memory twice per iteration costs several times more.
+    """
+
+    def __init__(self, src, dst, gain_sq, batch, num_graphs: int, size: int, num_slots: int):
         B, m, s = num_graphs, size, num_slots
         self.shape = (B, m, s)
-        flat = dst * m + src % m  # [E], position in [B * m * m] if src, dst share a network
+        # Position of every pair in [B * m * m] (no integer division: it is slow on CPU).
+        offset = batch[dst] * m  # first node of the victim's network
+        flat = dst * m
+        flat += src
+        flat -= offset
         if flat.numel() == B * m * m and torch.equal(
             flat, torch.arange(B * m * m, device=flat.device)
         ):
             dense = gain_sq  # every pair, stored victim-major: already the dense layout
         else:
-            if bool((src // m != dst // m).any()):
+            if bool((batch[src] * m != offset).any()):
                 raise ValueError("edge_index must join links of the same network")
             dense = gain_sq.new_zeros(B * m * m, s).index_add_(0, flat, gain_sq)
         dense = dense.reshape(B, m, m, s)
         dense.diagonal(dim1=1, dim2=2).zero_()  # the direct link is not interference
-        # One matrix serves both products: G and a copy of G^T would not fit in the
-        # cache together at the sizes where this path is used.
-        self.gain = dense.permute(0, 3, 1, 2).reshape(B * s, m, m)  # G
+        super().__init__(dense.permute(0, 3, 1, 2).reshape(B * s, m, m))
+
+    def blocks(self) -> list[tuple[slice, DenseBlock]]:
+        """Runs of about ``_BLOCK_BYTES`` of matrices (one run on GPUs)."""
+        count = self.gain.size(0)
+        if self.gain.is_cuda:
+            return [(slice(0, count), self)]
+        per_block = max(1, _BLOCK_BYTES // (self.gain[0].numel() * self.gain.element_size()))
+        return [
+            (slice(a, a + per_block), DenseBlock(self.gain[a : a + per_block]))
+            for a in range(0, count, per_block)
+        ]
 
     def to_layout(self, value: Tensor) -> Tensor:
         """``[N, s]`` -> ``[B * s, 1, m]``."""
@@ -67,24 +112,6 @@ class DenseOperator:
         """Per-network ``[B]`` or ``[B, s]`` values -> ``[B * s, 1, 1]``."""
         B, _, s = self.shape
         return value.reshape(B, -1).expand(B, s).reshape(B * s, 1, 1)
-
-    def cross(self, x: Tensor) -> Tensor:
-        """:math:`G x` (a row vector is stored like a column vector)."""
-        m = self.shape[1]
-        return torch.matmul(self.gain, x.reshape(-1, m, 1)).reshape(x.shape)
-
-    def cross_t(self, x: Tensor) -> Tensor:
-        """:math:`G^T x`, as the row vector :math:`x^T G`."""
-        return torch.matmul(x, self.gain)
-
-    def graph_sum(self, x: Tensor) -> Tensor:
-        return x.sum(dim=-1, keepdim=True)
-
-    def graph_max(self, x: Tensor) -> Tensor:
-        return x.amax(dim=-1, keepdim=True)
-
-    def expand(self, value: Tensor) -> Tensor:
-        return value  # broadcasts
 
 
 def _block_csr(rows: Tensor, cols: Tensor, values: Tensor, size: int) -> Tensor:
@@ -108,6 +135,10 @@ class SparseOperator:
         values = gain_sq[edge, k]
         self.gain = _block_csr(rows, cols, values, N * s)
         self.gain_t = _block_csr(cols, rows, values, N * s)
+
+    def blocks(self) -> list[tuple[slice, SparseOperator]]:
+        """One block: the networks share one matrix."""
+        return [(slice(None), self)]
 
     def to_layout(self, value: Tensor) -> Tensor:
         return value.contiguous()
@@ -167,6 +198,6 @@ def build_operator(
         and int(torch.count_nonzero(gain_sq)) >= _DENSE_MIN_DENSITY * entries
     )
     if dense:
-        return DenseOperator(src, dst, gain_sq, num_graphs, size, num_slots)
+        return DenseOperator(src, dst, gain_sq, batch, num_graphs, size, num_slots)
     cross = src != dst
     return SparseOperator(src[cross], dst[cross], gain_sq[cross], batch, num_graphs, num_slots)

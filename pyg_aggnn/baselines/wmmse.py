@@ -54,6 +54,30 @@ def _v_step(num, den, v_max, total, op, steps: int) -> Tensor:
     return torch.where(op.expand(over), at(op.expand(high)), v)
 
 
+def _iterate(op, v, g, alpha_g, noise, v_max, total, num_iters, tol, steps) -> Tensor:
+    """Run the WMMSE iterations from amplitudes ``v`` (operator layout) and return ``v``."""
+    done = None if tol is None else torch.zeros_like(op.graph_max(v), dtype=torch.bool)
+    for _ in range(num_iters):
+        # With q_i = sigma_i^2 + sum_{j != i} h_ij^2 v_j^2 and r_i = q_i + h_ii^2 v_i^2:
+        # u_i = h_ii v_i / r_i and w_i = r_i / q_i, hence alpha_i w_i u_i h_ii =
+        # alpha_i h_ii^2 v_i / q_i and alpha_i w_i u_i^2 = (alpha_i w_i u_i h_ii) v_i / r_i.
+        v2 = v.square()
+        quiet = op.cross(v2).add_(noise)
+        received = torch.addcmul(quiet, g, v2)
+        num = alpha_g * v / quiet  # alpha_i w_i u_i h_ii
+        c = num * v / received  # alpha_i w_i u_i^2
+        den = torch.addcmul(op.cross_t(c), g, c)  # sum_j alpha_j w_j u_j^2 h_ji^2
+        v_new = _v_step(num, den, v_max, total, op, steps)
+        if done is not None:
+            change = op.graph_max((v_new.square() - v2).abs())
+            v_new = torch.where(op.expand(done), v, v_new)
+            done = done | (change <= tol)
+            if bool(done.all()):
+                return v_new
+        v = v_new
+    return v
+
+
 def wmmse(
     direct_gain: Tensor,
     edge_index: Tensor,
@@ -190,27 +214,23 @@ def wmmse(
         scale = (total / op.graph_sum(v.square())).sqrt().clamp(max=1.0)
         v = v * op.expand(torch.nan_to_num(scale, nan=1.0))
     steps = int(-math.log2(torch.finfo(like.dtype).eps)) + 3
-    done = None if tol is None else torch.zeros_like(op.graph_max(v), dtype=torch.bool)
-
-    for _ in range(num_iters):
-        # With q_i = sigma_i^2 + sum_{j != i} h_ij^2 v_j^2 and r_i = q_i + h_ii^2 v_i^2:
-        # u_i = h_ii v_i / r_i and w_i = r_i / q_i, hence alpha_i w_i u_i h_ii =
-        # alpha_i h_ii^2 v_i / q_i and alpha_i w_i u_i^2 = (alpha_i w_i u_i h_ii) v_i / r_i.
-        v2 = v.square()
-        quiet = op.cross(v2).add_(noise)
-        received = torch.addcmul(quiet, g, v2)
-        num = alpha_g * v / quiet  # alpha_i w_i u_i h_ii
-        c = num * v / received  # alpha_i w_i u_i^2
-        den = torch.addcmul(op.cross_t(c), g, c)  # sum_j alpha_j w_j u_j^2 h_ji^2
-        v_new = _v_step(num, den, v_max, total, op, steps)
-        if done is not None:
-            change = op.graph_max((v_new.square() - v2).abs())
-            v_new = torch.where(op.expand(done), v, v_new)
-            done = done | (change <= tol)
-            if bool(done.all()):
-                v = v_new
-                break
-        v = v_new
+    out = []
+    for part, block in op.blocks():  # independent problems, iterated one block at a time
+        out.append(
+            _iterate(
+                block,
+                v[part],
+                g[part],
+                alpha_g[part],
+                noise[part],
+                v_max[part],
+                None if total is None else total[part],
+                num_iters,
+                tol,
+                steps,
+            )
+        )
+    v = out[0] if len(out) == 1 else torch.cat(out)
     return op.from_layout(v.square()).reshape(num_nodes, *shape)
 
 

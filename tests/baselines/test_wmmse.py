@@ -361,3 +361,24 @@ def test_cuda_matches_cpu(path):
         gpu = policy(batch.to("cuda"))
         assert gpu.is_cuda
         torch.testing.assert_close(gpu.cpu(), cpu, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("budget", ["none", "scale"])
+def test_dense_blocks_give_the_same_powers(monkeypatch, budget):
+    from pyg_aggnn.baselines import _operators
+
+    episodes = [GaussianIC(num_links=5).episode(3, seed=s, dtype=torch.float64) for s in range(5)]
+    batch = next(iter(DataLoader(episodes, batch_size=5)))
+    args = (batch.direct_gain, batch.edge_index, batch.edge_gain)
+    kwargs = dict(budget=budget, p_max_total=2.0, batch=batch.batch, path="dense", tol=1e-9)
+    whole = wmmse(*args, **kwargs)
+    monkeypatch.setattr(_operators, "_BLOCK_BYTES", 2 * 5 * 5 * 8)  # two problems per block
+    assert (
+        len(
+            _operators.build_operator(
+                batch.edge_index, batch.edge_gain.square(), batch.batch, 5, "dense"
+            ).blocks()
+        )
+        == 8
+    )
+    torch.testing.assert_close(wmmse(*args, **kwargs), whole, rtol=0, atol=1e-14)
