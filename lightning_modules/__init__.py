@@ -1,5 +1,6 @@
 """LightningModules, DataModules and callbacks of pyg_aggnn."""
 
+from lightning_modules.comparison import BaselineComparison
 from lightning_modules.datamodule import WirelessDataModule
 from lightning_modules.duals import DualVariables
 from lightning_modules.online import OnlineEpisodes
@@ -14,4 +15,5 @@ __all__ = [
     "DualVariables",
     "OnlineEpisodes",
     "LineProgressBar",
+    "BaselineComparison",
 ]

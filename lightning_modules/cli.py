@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import warnings
 from pathlib import Path
 
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 
@@ -48,10 +49,9 @@ class AggGNNCLI(LightningCLI):
     """
 
     def __init__(self, args: list[str] | None = None, run: bool = True, **kwargs):
-        callbacks = [ModelCheckpoint(save_last=True)]
-        if not sys.stdout.isatty():
-            callbacks.append(LineProgressBar())
-        trainer_defaults = {**TRAINER_DEFAULTS, "callbacks": callbacks}
+        # OnlineEpisodes splits its batches over data-loader workers itself
+        warnings.filterwarnings("ignore", message="Your `IterableDataset` has `__len__`")
+        trainer_defaults = {**TRAINER_DEFAULTS, "callbacks": [ModelCheckpoint(save_last=True)]}
         super().__init__(
             PrimalDualModule,
             WirelessDataModule,
@@ -81,8 +81,14 @@ class AggGNNCLI(LightningCLI):
         return Path(str(configs[-1])).stem if configs else "default"
 
     def instantiate_trainer(self, **kwargs):
-        if self._get(self.config_init, "trainer", default={}).get("logger") in (None, True):
-            root = self._get(self.config_init, "trainer")["default_root_dir"] or "outputs"
+        config = self._get(self.config_init, "trainer", default={})
+        callbacks = list(config.get("callbacks") or [])
+        wants_bar = config.get("enable_progress_bar") in (None, True)
+        has_bar = any(isinstance(c, ProgressBar) for c in callbacks)
+        if wants_bar and not has_bar and not sys.stdout.isatty():
+            kwargs["callbacks"] = [*callbacks, LineProgressBar()]
+        if config.get("logger") in (None, True):
+            root = config["default_root_dir"] or "outputs"
             loggers = [CSVLogger(root, name=self._run_name())]
             if importlib.util.find_spec("tensorboard") is not None:
                 from lightning.pytorch.loggers import TensorBoardLogger

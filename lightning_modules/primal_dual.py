@@ -7,6 +7,7 @@ from lightning.pytorch import LightningModule
 from torch import Tensor, nn
 from torch_geometric.utils import scatter
 
+from lightning_modules.comparison import BaselineComparison
 from lightning_modules.duals import DualVariables
 from lightning_modules.holding import credit, hold, last_active_slot
 from lightning_modules.metrics import (
@@ -19,7 +20,7 @@ from lightning_modules.metrics import (
 from lightning_modules.problem import PowerProblem
 from lightning_modules.seeding import Stream, keyed_generator
 from pyg_aggnn._validation import check_choice, check_non_negative, check_positive_int
-from pyg_aggnn.baselines import WMMSE, Baseline, EqualPower, Exhaustive, RandomFullPower
+from pyg_aggnn.baselines import Baseline
 from pyg_aggnn.nn import AggGNN
 from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
 
@@ -46,9 +47,10 @@ class PrimalDualModule(LightningModule):
 
     .. math::
         \mathbb{E}\Big[\sum_t \boldsymbol{\lambda}^T \mathbf{f}(t)
-        - \mu_p\, \mathbf{1}^T \mathbf{p}(t)\Big]
+        - \bar\mu_p\, \mathbf{1}^T \mathbf{p}(t)\Big]
 
-    and then one dual step (:class:`~lightning_modules.DualVariables`) from the mean
+    (:math:`\bar\mu_p` is the price of power, the dual :math:`\mu_p` plus an optional
+    damping term, :attr:`DualVariables.power_price`) and then one dual step (:class:`~lightning_modules.DualVariables`) from the mean
     reward and power of the whole batch, all-reduced over DDP ranks so that every rank
     holds identical duals.
 
@@ -57,7 +59,7 @@ class PrimalDualModule(LightningModule):
       :math:`\sum_{i,s} \nabla \log P(a_i(s))\, G_i(s)`, where decision :math:`(i, s)`
       is credited with the slots it is held for:
       :math:`G_i(s) = \sum_{t \text{ held}} [\boldsymbol{\lambda}^T\mathbf{f}(t) - b(t)]
-      - \mu_p (p_i(t) - p_{0,i}\pi_i(s))`. The variance-reducing baseline :math:`b` is
+      - \bar\mu_p (p_i(t) - p_{0,i}\pi_i(s))`. The variance-reducing baseline :math:`b` is
       the leave-one-out mean of the network's :math:`\boldsymbol{\lambda}^T\mathbf{f}(t)`
       over the ``action_samples`` draws on the same episode (over the global batch when
       ``action_samples = 1``); :math:`p_{0,i}\pi_i` is the mean of the node's own power.
@@ -103,7 +105,7 @@ class PrimalDualModule(LightningModule):
             buffer fills (default: the policy's ``K - 1``, else ``0``).
         entropy_weight: weight of an entropy bonus in the loss (default: ``0.0``).
         baselines: ``{name: Baseline}`` logged beside the policy (default:
-            :meth:`default_baselines`).
+            :meth:`BaselineComparison.default_baselines`).
         num_exchanges: WMMSE iterations of the default baselines (default: the policy's
             ``num_exchanges``, else its ``K``, else ``5``).
         baseline_update_every: decision period of the default baselines (default: ``1``).
@@ -158,12 +160,18 @@ class PrimalDualModule(LightningModule):
             warmup_slots = max(int(getattr(policy, "K", 1)) - 1, 0)
         self.warmup_slots = check_positive_int("warmup_slots", warmup_slots, minimum=0)
         self.entropy_weight = check_non_negative("entropy_weight", entropy_weight)
-        self.num_exchanges = num_exchanges
         self.baseline_update_every = check_positive_int(
             "baseline_update_every", baseline_update_every
         )
         self.seed = check_positive_int("seed", seed, minimum=0)
-        self.baselines = baselines
+        exchanges = num_exchanges or getattr(policy, "num_exchanges", None)
+        self.comparison = BaselineComparison(
+            baselines,
+            num_exchanges=int(exchanges or getattr(policy, "K", None) or 5),
+            update_every=self.baseline_update_every,
+            neighbours_only=self.problem.neighbours_only,
+            seed=self.seed,
+        )
         self._dual_args = dict(
             num_rate_constraints=self.problem.num_rate_constraints,
             step_slack=step_slack,
@@ -174,7 +182,6 @@ class PrimalDualModule(LightningModule):
             warm_start=warm_start,
         )
         self.duals = DualVariables(size=self.num_links or 1, **self._dual_args)
-        self._baseline_cache: dict[tuple, dict[str, Tensor]] = {}
 
     @staticmethod
     def default_policy() -> PowerPolicy:
@@ -378,43 +385,6 @@ class PrimalDualModule(LightningModule):
         return loss.detach()
 
     # ------------------------------------------------------------------ validation and test
-    def default_baselines(self, max_links: int) -> dict[str, Baseline]:
-        """The papers' baselines: distributed WMMSE with the policy's number of exchanges
-        and the total budget (``budget="scale"``), equal power, random, and the
-        exhaustive optimum for networks of at most 10 links.
-        """
-        exchanges = self.num_exchanges or getattr(self.policy, "num_exchanges", None)
-        exchanges = int(exchanges or getattr(self.policy, "K", None) or 5)
-        every = self.baseline_update_every
-        baselines = {
-            "wmmse": WMMSE("distributed", num_iters=exchanges, budget="scale", update_every=every),
-            "equal": EqualPower(update_every=every),
-            "random": RandomFullPower(update_every=every),
-        }
-        if max_links <= 10:
-            neighbours_only = self.problem.neighbours_only
-            baselines["exhaustive"] = Exhaustive(
-                neighbours_only=neighbours_only, update_every=every
-            )
-        return baselines
-
-    @torch.no_grad()
-    def _baseline_metrics(self, batch, scored: Tensor) -> dict[str, Tensor]:
-        _, ptr, _ = graphs(batch)
-        if self.baselines is None:
-            self.baselines = self.default_baselines(int((ptr[1:] - ptr[:-1]).max()))
-        ids = getattr(batch, "sample_id", None)
-        key = 0 if ids is None else int(ids.reshape(-1)[0])
-        results = {}
-        for name, baseline in self.baselines.items():
-            generator = keyed_generator(self.seed, Stream.BASELINES, key)
-            power = baseline(batch, generator=generator)[..., None]
-            metrics = allocation_metrics(
-                self.problem, batch, power, *rates_and_reward(self.problem, batch, power), scored
-            )
-            results.update({f"{k}_{name}": v for k, v in metrics.items() if k != "reward"})
-        return results
-
     def _evaluate(self, split: str, batch, batch_idx: int, dataloader_idx: int) -> None:
         scored = scored_slots(batch, self.warmup_slots)
         power, logits, _, _ = self.allocate(batch)
@@ -426,9 +396,7 @@ class PrimalDualModule(LightningModule):
             metrics["entropy"] = (entropy * batch.active).sum() / batch.active.sum().clamp_min(1)
         metrics.update(dual_metrics(self.duals))
         key = (split, dataloader_idx, batch_idx, batch.num_nodes)
-        if key not in self._baseline_cache:  # baselines do not learn: evaluate them once
-            self._baseline_cache[key] = self._baseline_metrics(batch, scored)
-        metrics.update(self._baseline_cache[key])
+        metrics.update(self.comparison.metrics(self.problem, batch, scored, key))
         logged = {f"{split}/{k}": v for k, v in metrics.items()}
         logged["step"] = float(self.global_step)
         self.log_dict(

@@ -1,0 +1,126 @@
+"""Quality of model-free primal-dual training against the baselines (the papers' Fig. 3, 4).
+
+Trains the Agg-GNN (and the centralized selection GNN beside it) on the ad-hoc settings
+m = 25 (K = 5, ``configs/default.yaml``) and m = 50 (K = 6, ``configs/adhoc_m50.yaml``),
+then evaluates the final policy on the held-out test episodes next to distributed WMMSE
+with the same number of exchanges (budget-respecting, ``budget="scale"``), equal power
+and random full power. Prints, per run: the test sum rate of every allocation, the
+policy's ratio to each baseline, its budget use (mean total power / P_max), the wall
+time of training, and when the validation sum rate first came within 2 % of its final
+value.
+
+    python benchmarks/train_quality.py                   # both settings, seed 0
+    python benchmarks/train_quality.py --settings m25 --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+from lightning.pytorch import Callback
+
+from lightning_modules.cli import AggGNNCLI
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+SELECTION = [
+    "--model.policy",
+    "pyg_aggnn.nn.SelectionGNN",
+    "--model.policy.num_layers",
+    "3",
+    "--model.policy.hidden_channels",
+    "4",
+]
+SETTINGS = {
+    "m25": {
+        "AggGNN": ["--config", str(CONFIGS / "default.yaml")],
+        "SelectionGNN": ["--config", str(CONFIGS / "selection_gnn_m25.yaml")],
+    },
+    "m50": {
+        "AggGNN": ["--config", str(CONFIGS / "adhoc_m50.yaml")],
+        "SelectionGNN": [
+            "--config",
+            str(CONFIGS / "adhoc_m50.yaml"),
+            *SELECTION,
+            "--model.policy.kernel_size",
+            "6",
+            "--model.num_exchanges",
+            "6",
+            "--model.warmup_slots",
+            "5",
+        ],
+    },
+}
+
+
+class Timeline(Callback):
+    """Wall time and validation sum rate at every validation."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.points: list[tuple[int, float, float]] = []
+
+    def on_validation_end(self, trainer, pl_module):
+        if not trainer.sanity_checking:
+            value = float(trainer.callback_metrics["val/sum_rate"])
+            self.points.append((trainer.global_step, time.perf_counter() - self.start, value))
+
+
+def run(name: str, args: list[str], seed: int, root: Path) -> dict:
+    timeline = Timeline()
+    argv = [*args, "--seed_everything", str(seed), "--model.seed", str(seed)]
+    argv += ["--trainer.default_root_dir", str(root), "--trainer.enable_progress_bar", "false"]
+    argv += ["--torch_threads", "1"]
+    cli = AggGNNCLI(args=argv, run=False)
+    cli.trainer.callbacks.append(timeline)
+    start = time.perf_counter()
+    cli.trainer.fit(cli.model, cli.datamodule)
+    seconds = time.perf_counter() - start
+    cli.trainer.test(cli.model, cli.datamodule, verbose=False)
+    metrics = {k: float(v) for k, v in cli.trainer.callback_metrics.items()}
+    final = timeline.points[-1][2]
+    reached = next((t for _, t, v in timeline.points if v >= 0.98 * final), float("nan"))
+    return {"name": name, "seconds": seconds, "reached": reached, "metrics": metrics}
+
+
+def report(setting: str, seed: int, results: list[dict]) -> None:
+    print(f"\n== ad-hoc {setting}, seed {seed}: test episodes, sum rate in nats per slot")
+    metrics = results[0]["metrics"]
+    baselines = sorted(
+        k[len("test/sum_rate_") :] for k in metrics if k.startswith("test/sum_rate_")
+    )
+    header = f"{'allocation':<14}{'sum rate':>10}{'budget use':>12}"
+    header += "".join(f"{'vs ' + b:>12}" for b in baselines) + f"{'train s':>10}{'2% at s':>10}"
+    print(header)
+    for result in results:
+        m = result["metrics"]
+        row = f"{result['name']:<14}{m['test/sum_rate']:>10.4f}{1 + m['test/violation']:>11.1%} "
+        row += "".join(f"{m['test/sum_rate'] / m[f'test/sum_rate_{b}']:>12.3f}" for b in baselines)
+        print(row + f"{result['seconds']:>10.0f}{result['reached']:>10.0f}")
+    for b in baselines:
+        use = 1 + metrics[f"test/violation_{b}"]
+        print(f"{b:<14}{metrics[f'test/sum_rate_{b}']:>10.4f}{use:>11.1%}")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--root", default="outputs/train_quality")
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, 1 thread per process, CPU")
+    for setting in args.settings:
+        for seed in args.seeds:
+            results = [
+                run(name, cli_args, seed, Path(args.root) / setting / name)
+                for name, cli_args in SETTINGS[setting].items()
+            ]
+            report(setting, seed, results)
+
+
+if __name__ == "__main__":
+    main()
