@@ -2,7 +2,8 @@
 
 Generates the ad-hoc m = 50 setting (10 slots: K = 6 aggregation plus 5 decisions) and
 m = 10^4 networks at the same density, with 1 and 2 worker processes, and prints the
-median samples/s and MB/s over the repeats, plus the sequential read rate of
+median samples/s, MB/s and CPU time per sample (workers included; what an idle
+machine's throughput follows from) over the repeats, plus the sequential read rate of
 ``WirelessDataset`` in one thread (as in a data-loader worker). Everything is written
 to a temporary directory and removed.
 
@@ -13,6 +14,8 @@ to a temporary directory and removed.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import signal
 import statistics
@@ -47,10 +50,18 @@ def settings(args) -> dict[str, GenerationConfig]:
     }
 
 
+def _cpu_seconds() -> float:
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def measure(config: GenerationConfig, workers: int, fsync: bool, root: Path) -> dict:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     path = generate_dataset(config, root, "bench", workers=workers, progress=False, fsync=fsync)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     size = sum(f.stat().st_size for f in path.rglob("*.pt"))
     dataset = WirelessDataset(path, "train", cache_bytes=1)
     threads = torch.get_num_threads()
@@ -64,6 +75,7 @@ def measure(config: GenerationConfig, workers: int, fsync: bool, root: Path) -> 
     count = len(dataset)
     return {
         "gen_sps": count / seconds,
+        "cpu_ms": 1e3 * cpu / count,
         "gen_mbps": size / 1e6 / seconds,
         "seconds": seconds,
         "read_sps": count / read,
@@ -87,8 +99,9 @@ def main() -> None:
         args.count_m50, args.count_large, args.repeats = 1000, 4, 1
     print(
         f"{'setting':<20} {'workers':>7} {'samples':>8} {'MB':>8} {'gen s':>7} "
-        f"{'gen samples/s':>13} {'gen MB/s':>9} {'read samples/s':>14}"
+        f"{'gen samples/s':>13} {'gen MB/s':>9} {'CPU ms/sample':>13} {'read samples/s':>14}"
     )
+    print(f"load average before: {os.getloadavg()[0]:.1f} (the machine has {os.cpu_count()} cores)")
     for name, config in settings(args).items():
         if args.only and args.only not in name:
             continue
@@ -103,13 +116,15 @@ def main() -> None:
             count = config.splits["train"].count
             print(
                 f"{name:<20} {workers:>7} {count:>8} {med['mb']:>8.1f} {med['seconds']:>7.2f} "
-                f"{med['gen_sps']:>13.1f} {med['gen_mbps']:>9.1f} {med['read_sps']:>14.1f}"
+                f"{med['gen_sps']:>13.1f} {med['gen_mbps']:>9.1f} {med['cpu_ms']:>13.2f} "
+                f"{med['read_sps']:>14.1f}"
             )
         if 1 in rates and len(rates) > 1:
             ratios = ", ".join(
                 f"{w} workers / 1: {r / rates[1]:.2f}x" for w, r in rates.items() if w != 1
             )
             print(f"{'':<20} speed-up {ratios}")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -116,7 +116,10 @@ class _Progress:
         if enabled and getattr(stream, "isatty", lambda: False)():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, initial=done, unit="ep", file=stream, dynamic_ncols=True)
+            class _Bar(tqdm):
+                monitor_interval = 0  # no monitor thread: worker processes are forked
+
+            self.bar = _Bar(total=total, initial=done, unit="ep", file=stream, dynamic_ncols=True)
 
     def update(self, count: int) -> None:
         self.done += count

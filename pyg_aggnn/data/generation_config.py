@@ -135,7 +135,9 @@ class GenerationConfig:
             :class:`~pyg_aggnn.wireless.Scenario`.
         splits: split name -> count, or a mapping with ``count`` and optional
             ``network``, ``num_slots``, ``shard_size`` and ``scenario`` (overrides merged
-            into the base scenario, e.g. ``{"init_args": {"delta": 0.1}}``).
+            into the base scenario as written, e.g. ``{"init_args": {"delta": 0.1}}``, so
+            defaults such as ``p_max_total = num_links`` follow an overridden size; a
+            :class:`~pyg_aggnn.wireless.Scenario` base is merged as resolved).
         seed: root seed (default: ``0``).
         num_slots: slots per episode (default: ``10``).
         dtype: ``"float32"`` or ``"float64"`` (default: ``"float32"``).

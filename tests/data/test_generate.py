@@ -243,6 +243,18 @@ def test_progress_without_a_terminal_is_plain_lines(tmp_path, capsys):
     assert "generate" in cli._usage()
 
 
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_on_a_terminal_is_a_bar(tmp_path):
+    stream = _Terminal()
+    _generate(tmp_path, progress=True, stream=stream, workers=2)
+    assert "40/40" in stream.getvalue() and "\r" in stream.getvalue()
+    assert "generate: 40/40 episodes" not in stream.getvalue()
+
+
 # ---------------------------------------------------------------------- kill -9
 _KILL_CONFIG = """
 seed: 5
