@@ -6,28 +6,15 @@ import math
 
 import torch
 
-from pyg_aggnn._validation import check_non_negative, check_positive, check_positive_int
+from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.wireless.activation import Activation
-from pyg_aggnn.wireless.geometry import candidate_pairs, link_edges
-from pyg_aggnn.wireless.scenario import Layout, Scenario
+from pyg_aggnn.wireless.pathloss import PathlossScenario, floor_distance, pathloss_amplitude
 from pyg_aggnn.wireless.states import NodeState
 
 __all__ = ["AdHoc", "pathloss_amplitude", "floor_distance"]
 
 
-def pathloss_amplitude(
-    distance: torch.Tensor, exponent: float, min_distance: float
-) -> torch.Tensor:
-    """Large-scale amplitude ``max(d, min_distance) ** -exponent`` (linear)."""
-    return distance.clamp_min(min_distance).pow(-exponent)
-
-
-def floor_distance(interference_floor: float, exponent: float) -> float:
-    """Distance beyond which the large-scale amplitude falls below ``interference_floor``."""
-    return interference_floor ** (-1.0 / exponent)
-
-
-class AdHoc(Scenario):
+class AdHoc(PathlossScenario):
     r"""Ad-hoc network of the Agg-GNN papers (SPEC §2).
 
     Transmitters are uniform in :math:`[-R, R]^2` with :math:`R = \sqrt{m\,m_{ref}}` and
@@ -89,11 +76,11 @@ class AdHoc(Scenario):
             if reference_links is None
             else check_positive_int("reference_links", reference_links)
         )
-        self.pathloss_exponent = check_positive("pathloss_exponent", pathloss_exponent)
-        self.min_distance = check_positive("min_distance", min_distance)
-        self.interference_floor = check_non_negative("interference_floor", interference_floor)
-        self.dense_max_links = check_positive_int("dense_max_links", dense_max_links, minimum=0)
         super().__init__(
+            pathloss_exponent=pathloss_exponent,
+            min_distance=min_distance,
+            interference_floor=interference_floor,
+            dense_max_links=dense_max_links,
             delta=delta,
             fading_var=fading_var,
             noise_power=noise_power,
@@ -109,12 +96,6 @@ class AdHoc(Scenario):
     def half_width(self) -> float:
         """Half side :math:`R` of the square holding the transmitters."""
         return math.sqrt(self.num_links * self.reference_links)
-
-    def cutoff_distance(self) -> float | None:
-        """Distance beyond which pairs are dropped (``None``: dense, every pair kept)."""
-        if self.num_links <= self.dense_max_links or self.interference_floor == 0:
-            return None
-        return floor_distance(self.interference_floor, self.pathloss_exponent)
 
     def neglected_interference(self) -> float:
         """Upper bound on the mean interference power left out at a receiver (linear)."""
@@ -140,9 +121,4 @@ class AdHoc(Scenario):
         rx_pos = (
             tx_pos + (torch.rand(m, 2, generator=generator, dtype=torch.float64) * 2 - 1) * offset
         )
-        receiver = torch.arange(m)
-        tx, rx = candidate_pairs(tx_pos, rx_pos, self.cutoff_distance())
-        edge_index, edge_pair, pair_tx, pair_rx = link_edges(tx, rx, receiver)
-        distance = torch.linalg.vector_norm(tx_pos[pair_tx] - rx_pos[pair_rx], dim=1)
-        large_scale = pathloss_amplitude(distance, self.pathloss_exponent, self.min_distance)
-        return Layout(tx_pos, rx_pos, receiver, edge_index, large_scale, edge_pair)
+        return self.pathloss_layout(tx_pos, rx_pos, torch.arange(m))

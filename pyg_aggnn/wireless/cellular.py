@@ -6,17 +6,15 @@ import math
 
 import torch
 
-from pyg_aggnn._validation import check_non_negative, check_positive, check_positive_int
+from pyg_aggnn._validation import check_positive, check_positive_int
 from pyg_aggnn.wireless.activation import Activation
-from pyg_aggnn.wireless.adhoc import floor_distance, pathloss_amplitude
-from pyg_aggnn.wireless.geometry import candidate_pairs, link_edges
-from pyg_aggnn.wireless.scenario import Layout, Scenario
+from pyg_aggnn.wireless.pathloss import PathlossScenario
 from pyg_aggnn.wireless.states import NodeState
 
 __all__ = ["Cellular"]
 
 
-class Cellular(Scenario):
+class Cellular(PathlossScenario):
     r"""Cellular multi-cell uplink (SPEC §2).
 
     ``num_cells`` base stations are uniform in :math:`[-R, R]^2`; each serves
@@ -71,11 +69,11 @@ class Cellular(Scenario):
             if cell_radius is None
             else check_positive("cell_radius", cell_radius)
         )
-        self.pathloss_exponent = check_positive("pathloss_exponent", pathloss_exponent)
-        self.min_distance = check_positive("min_distance", min_distance)
-        self.interference_floor = check_non_negative("interference_floor", interference_floor)
-        self.dense_max_links = check_positive_int("dense_max_links", dense_max_links, minimum=0)
         super().__init__(
+            pathloss_exponent=pathloss_exponent,
+            min_distance=min_distance,
+            interference_floor=interference_floor,
+            dense_max_links=dense_max_links,
             delta=delta,
             fading_var=fading_var,
             noise_power=noise_power,
@@ -100,11 +98,4 @@ class Cellular(Scenario):
         )
         angle = 2 * math.pi * torch.rand(n * users, generator=generator, dtype=torch.float64)
         tx_pos = bs_pos[receiver] + torch.stack([radius * angle.cos(), radius * angle.sin()], dim=1)
-        cutoff = None
-        if self.num_links > self.dense_max_links and self.interference_floor > 0:
-            cutoff = floor_distance(self.interference_floor, self.pathloss_exponent)
-        tx, rx = candidate_pairs(tx_pos, bs_pos, cutoff)
-        edge_index, edge_pair, pair_tx, pair_rx = link_edges(tx, rx, receiver)
-        distance = torch.linalg.vector_norm(tx_pos[pair_tx] - bs_pos[pair_rx], dim=1)
-        large_scale = pathloss_amplitude(distance, self.pathloss_exponent, self.min_distance)
-        return Layout(tx_pos, bs_pos, receiver, edge_index, large_scale, edge_pair)
+        return self.pathloss_layout(tx_pos, bs_pos, receiver)
