@@ -1,0 +1,125 @@
+r"""Architecture comparison on the WCGCN paper's benchmarks, and generalisation.
+
+The Agg-GNN (decentralized, delayed), the selection GNN, the WCGCN message-passing GNN
+(both centralized, current channel) and an MLP on the whole channel matrix are trained
+on random networks of the Gaussian interference channel (``K`` links at 0 and 10 dB)
+and of the D2D scenario with realistic path loss, as the WCGCN paper does: model-based
+(the continuous power :math:`p_0\pi` and the gradient of the rate), sum rate. Left: the
+test sum rate in % of the centralized WMMSE (100 iterations) on the same networks,
+baselines beside. Right: the same models on larger networks at fixed density, without
+retraining (the MLP is tied to its input size and cannot follow).
+"""
+
+from __future__ import annotations
+
+from pyg_aggnn.evaluation.report import summary_rows, write_csv
+from pyg_aggnn.evaluation.transference import at_size
+from pyg_aggnn.experiments import plotting
+from pyg_aggnn.experiments.common import MODELS, Context, Output, evaluate_methods, run_spec
+from pyg_aggnn.experiments.scale_transfer import networks_per_size
+from pyg_aggnn.wireless import D2D, GaussianIC
+
+__all__ = ["run", "settings"]
+
+NAME = "architectures"
+TITLE = "Agg-GNN vs Sel-GNN vs WCGCN vs MLP on Gaussian IC and D2D, and on larger networks"
+
+K = 5
+BASELINES = ("wmmse_central", "wmmse", "equal", "random")
+
+
+def settings(ctx: Context) -> list[tuple[str, object]]:
+    """``[(label, scenario)]``: Gaussian IC sizes x SNRs, then D2D."""
+    out = [
+        (f"GIC K={m}, {snr:g} dB", GaussianIC(m, snr_db=snr))
+        for m in ctx.budget.gaussian_links
+        for snr in ctx.budget.snrs_db
+    ]
+    out.append((f"D2D m={ctx.budget.d2d_links}", D2D(ctx.budget.d2d_links)))
+    return out
+
+
+def _percent(results) -> dict[str, float]:
+    reference = results["wmmse_central"].summary()["sum_rate"]
+    return {name: 100 * r.summary()["sum_rate"] / reference for name, r in results.items()}
+
+
+def run(ctx: Context) -> Output:
+    """Train what is missing, evaluate, write the figure and its CSV (module docstring)."""
+    folder = ctx.folder(NAME)
+    rows, bars, general = [], {}, {}
+    for label, scenario in settings(ctx):
+        m = scenario.num_links
+        tag = label.replace(" ", "_").replace(",", "").replace("=", "")
+        modules = {}
+        for model in MODELS:
+            spec = run_spec(ctx, f"arch_{tag}_{model}", model, scenario, K, network="random",
+                            mode="model_based", steps="slow_steps")  # fmt: skip
+            modules[model] = ctx.train(spec).load(ctx.device)
+        results = evaluate_methods(
+            ctx, modules, scenario, ctx.budget.test_size, K, baselines=BASELINES
+        )
+        percent = _percent(results)
+        for row in summary_rows({label: results}):
+            row.update(size=m, percent_of_wmmse_central=percent[row["method"]], kind="test")
+            rows.append(row)
+        bars[label] = percent
+        scalable = {name: module for name, module in modules.items() if name != "mlp"}
+        for factor in ctx.budget.generalisation[1:]:
+            size = int(round(m * factor))
+            found = evaluate_methods(
+                ctx, scalable, at_size(scenario, size), networks_per_size(ctx, size), K,
+                baselines=BASELINES,
+            )  # fmt: skip
+            percent = _percent(found)
+            for row in summary_rows({f"{label} -> m'={size}": found}):
+                row.update(size=size, percent_of_wmmse_central=percent[row["method"]],
+                           kind="generalisation")  # fmt: skip
+                rows.append(row)
+            general.setdefault(label, {})[factor] = percent
+        general.setdefault(label, {})[1] = {k: v for k, v in bars[label].items() if k != "mlp"}
+    fig, axes = plotting.figure(ncols=2)
+    _draw_bars(axes[0], bars)
+    _draw_generalisation(axes[1], general)
+    figures = [folder / "architectures"]
+    plotting.save(fig, figures[0])
+    tables = [write_csv(folder / "architectures.csv", rows)]
+    headline = [r for r in rows if r["kind"] == "test" and r["method"] in MODELS]
+    return Output(NAME, TITLE, figures, tables, headline=headline)
+
+
+def _draw_bars(ax, bars: dict[str, dict[str, float]]) -> None:
+    methods = [
+        m for m in (*MODELS, "wmmse", "equal", "random") if any(m in b for b in bars.values())
+    ]
+    width = 0.8 / len(methods)
+    for index, method in enumerate(methods):
+        xs = [k + (index - (len(methods) - 1) / 2) * width for k in range(len(bars))]
+        values = [b.get(method, float("nan")) for b in bars.values()]
+        entry = plotting.style(method, index)
+        ax.bar(xs, values, width=width, color=entry["color"], label=entry["label"])
+    ax.axhline(100, color="black", linewidth=1, label="centralized WMMSE")
+    ax.set_xticks(range(len(bars)))
+    ax.set_xticklabels(list(bars), fontsize=8)
+    ax.set_ylabel("sum rate, % of centralized WMMSE")
+    ax.set_title("test networks of the training size")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7)
+
+
+def _draw_generalisation(ax, general: dict[str, dict[float, dict[str, float]]]) -> None:
+    dashes = ["-", "--", ":", "-."]
+    for s_index, (label, points) in enumerate(general.items()):
+        factors = sorted(points)
+        for index, method in enumerate(m for m in MODELS if m != "mlp"):
+            entry = plotting.style(method, index)
+            ax.plot(factors, [points[f].get(method, float("nan")) for f in factors], marker="o",
+                    color=entry["color"], linestyle=dashes[s_index % len(dashes)],
+                    label=f"{entry['label'].split(' (')[0]}, {label}")  # fmt: skip
+    ax.axhline(100, color="black", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("test size / training size (fixed density)")
+    ax.set_ylabel("sum rate, % of centralized WMMSE")
+    ax.set_title("generalisation to larger networks (no retraining)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=6)

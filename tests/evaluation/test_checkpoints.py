@@ -1,0 +1,41 @@
+import pytest
+import torch
+
+from pyg_aggnn.evaluation.checkpoints import POLICY_KEY, load_module, policy_from_config
+from pyg_aggnn.nn import AggGNN, SelectionGNN
+from pyg_aggnn.wireless import AdHoc
+
+
+def test_round_trip_gives_the_same_policy(tiny_run):
+    module = load_module(tiny_run.checkpoint)
+    stored = torch.load(tiny_run.checkpoint, weights_only=False)
+    assert stored[POLICY_KEY]["class_path"] == "pyg_aggnn.nn.AggGNN"
+    assert isinstance(module.policy, AggGNN) and module.policy.K == 3
+    weights = {
+        k[len("policy.") :]: v for k, v in stored["state_dict"].items() if k.startswith("policy.")
+    }
+    for name, value in module.policy.state_dict().items():
+        assert torch.equal(value, weights[name])
+    assert not module.training
+
+
+def test_loaded_module_allocates_like_the_trained_one(tiny_run):
+    first, second = load_module(tiny_run.checkpoint), load_module(tiny_run.checkpoint)
+    episode = AdHoc(5).episode(6, seed=3)
+    episode.sample_id = torch.tensor([0])
+    assert torch.equal(first.allocate(episode)[0], second.allocate(episode)[0])
+
+
+def test_policy_from_config_accepts_short_names():
+    policy = policy_from_config({"class_path": "SelectionGNN", "init_args": {"num_layers": 2}})
+    assert isinstance(policy, SelectionGNN)
+
+
+def test_bad_inputs_raise_value_errors(tmp_path):
+    with pytest.raises(ValueError, match="checkpoint"):
+        load_module(tmp_path / "missing.ckpt")
+    with pytest.raises(ValueError, match="class_path"):
+        policy_from_config({"class_path": "torch.nn.Linear"})
+    torch.save({"state_dict": {}, "hyper_parameters": {}}, tmp_path / "bare.ckpt")
+    with pytest.raises(ValueError, match="policy configuration"):
+        load_module(tmp_path / "bare.ckpt")

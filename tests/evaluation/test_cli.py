@@ -1,0 +1,70 @@
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from pyg_aggnn.cli import main as pyg_aggnn
+from pyg_aggnn.data import GenerationConfig, generate_dataset
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def _summary(folder):
+    with (folder / "summary.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_evaluate_prints_and_writes_every_method(tiny_run, tmp_path, capsys):
+    out = tmp_path / "eval"
+    code = pyg_aggnn(["evaluate", f"agg={tiny_run.checkpoint}", "--episodes", "3",
+                      "--baselines", "wmmse", "equal", "random", "exhaustive", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "sum rate" in printed and "95% CI" in printed
+    rows = _summary(out)
+    assert [r["method"] for r in rows] == ["agg", "wmmse", "equal", "random", "exhaustive"]
+    assert all(r["setting"] == "m=5" and int(r["networks"]) == 3 for r in rows)
+    exhaustive = float(rows[-1]["sum_rate"])  # the binary optimum under the budget
+    assert all(float(r["sum_rate"]) <= exhaustive + 1e-6 for r in rows if r["method"] == "random")
+    document = json.loads((out / "summary.json").read_text())
+    assert document["config"]["warmup_slots"] == 2 and document["config"]["wmmse_iters"] == 3
+
+
+@pytest.mark.parametrize(
+    ("mode", "values", "labels"),
+    [
+        ("scale", ["5", "10"], ["m=5", "m=10"]),
+        ("delta", ["0.1", "1"], ["delta=0.1", "delta=1"]),
+        ("async", ["0", "2"], ["sync", "lam=2"]),
+    ],
+)
+def test_transference_modes(tiny_run, tmp_path, mode, values, labels):
+    out = tmp_path / mode
+    pyg_aggnn(["evaluate", str(tiny_run.checkpoint), "--episodes", "2", "--transfer", mode,
+               "--values", *values, "--baselines", "equal", "--out", str(out)])  # fmt: skip
+    rows = _summary(out)
+    assert [r["setting"] for r in rows] == [label for label in labels for _ in range(2)]
+    sizes = {r["setting"]: float(r["links"]) for r in rows}
+    if mode == "scale":
+        assert sizes == {"m=5": 10, "m=10": 20}
+
+
+def test_evaluate_on_a_dataset(tmp_path):
+    config = GenerationConfig.from_file(CONFIGS / "data" / "tiny.yaml")
+    path = generate_dataset(config, tmp_path, name="tiny", progress=False, fsync=False)
+    out = tmp_path / "eval"
+    pyg_aggnn(["evaluate", "--dataset", str(path), "--split", "larger", "--episodes", "3",
+               "--warmup-slots", "0", "--baselines", "equal", "random", "--out", str(out)])  # fmt: skip
+    rows = _summary(out)
+    assert [(r["setting"], r["method"], r["networks"]) for r in rows] == [
+        ("larger", "equal", "3"),
+        ("larger", "random", "3"),
+    ]
+    assert float(rows[0]["links"]) == 36
+
+
+def test_bad_arguments_exit_with_a_message(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        pyg_aggnn(["evaluate", str(tmp_path / "missing.ckpt"), "--out", str(tmp_path)])
+    assert "checkpoint" in capsys.readouterr().err
