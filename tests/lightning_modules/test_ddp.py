@@ -1,9 +1,12 @@
+from pathlib import Path
+
 import pytest
 import torch
 from lightning.pytorch import Callback, Trainer
 
 from lightning_modules.datamodule import WirelessDataModule
 from lightning_modules.primal_dual import PrimalDualModule
+from pyg_aggnn.nn import AggGNN
 from pyg_aggnn.wireless import AdHoc
 
 pytestmark = pytest.mark.ddp
@@ -22,9 +25,11 @@ class SaveState(Callback):
         torch.save(state, self.directory / f"rank{trainer.global_rank}.pt")
 
 
-def _fit(policy_factory, directory, devices, batch_size):
+def _fit(directory, devices, batch_size):
+    # a package model: the spawned processes unpickle it by its import path
     torch.manual_seed(0)
-    module = PrimalDualModule(policy_factory(), action_samples=1, lr=0.05, step_mu=0.01)
+    policy = AggGNN(K=2, num_layers=2, hidden_channels=2, kernel_size=2)
+    module = PrimalDualModule(policy, action_samples=1, lr=0.05, step_mu=0.01)
     data = WirelessDataModule(
         AdHoc(num_links=6), num_slots=4, batch_size=batch_size, batches_per_epoch=STEPS
     )
@@ -43,11 +48,13 @@ def _fit(policy_factory, directory, devices, batch_size):
     trainer.fit(module, data)
 
 
-def test_two_processes_hold_identical_duals_equal_to_one_process(tiny_policy, tmp_path):
+def test_two_processes_hold_identical_duals_equal_to_one_process(tmp_path, monkeypatch):
+    # the spawned processes import this module (its callback) by its package path
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
     single, spawned = tmp_path / "single", tmp_path / "ddp"
     single.mkdir(), spawned.mkdir()
-    _fit(tiny_policy, single, devices=1, batch_size=8)
-    _fit(tiny_policy, spawned, devices=2, batch_size=4)
+    _fit(single, devices=1, batch_size=8)
+    _fit(spawned, devices=2, batch_size=4)
     reference = torch.load(single / "rank0.pt")
     ranks = [torch.load(spawned / f"rank{r}.pt") for r in range(2)]
     assert set(ranks[0]) == set(reference)
