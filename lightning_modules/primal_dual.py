@@ -384,6 +384,14 @@ class PrimalDualModule(LightningModule):
         self.log_dict(logged, batch_size=observed["layout"]["num_graphs"])
         return loss.detach()
 
+    def on_train_epoch_end(self) -> None:
+        # manual optimization: a learning-rate schedule (LightningCLI's --lr_scheduler)
+        # advances once per epoch here
+        schedulers = self.lr_schedulers()
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+            if scheduler is not None:
+                scheduler.step()
+
     # ------------------------------------------------------------------ validation and test
     def _evaluate(self, split: str, batch, batch_idx: int, dataloader_idx: int) -> None:
         scored = scored_slots(batch, self.warmup_slots)
