@@ -42,8 +42,10 @@ def main() -> None:
     policy = AggGNN(K=5, num_layers=3, hidden_channels=4, kernel_size=5, readout="linear")
     module = PrimalDualModule(policy).eval()
     names = ("wmmse", "wmmse_central", "equal", "random")
-    print(f"threads {args.threads}, {args.networks} networks x {args.slots} slots per size, "
-          f"median of {args.repeats}; seconds per network")  # fmt: skip
+    print(
+        f"threads {args.threads}, {args.networks} networks x {args.slots} slots per size, "
+        f"median of {args.repeats}; seconds per network"
+    )
     header = f"{'m':>7} {'edges/link':>10} {'simulate':>9}" + "".join(
         f"{n:>14}" for n in ("agg", *names)
     )

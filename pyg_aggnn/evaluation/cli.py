@@ -62,33 +62,68 @@ def _parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("checkpoints", nargs="*", help="checkpoints, as PATH or NAME=PATH")
-    add("--scenario", help="scenario YAML/JSON (file or inline); default: the first "
-        "checkpoint's training scenario, else AdHoc(25)")  # fmt: skip
+    add(
+        "--scenario",
+        help="scenario YAML/JSON (file or inline); default: the first "
+        "checkpoint's training scenario, else AdHoc(25)",
+    )
     add("--dataset", help="evaluate on this dataset directory instead of simulating")
     add("--split", default="test", help="dataset split (default: test)")
-    add("--network", choices=("random", "fixed"), default="random",
+    add(
+        "--network",
+        choices=("random", "fixed"),
+        default="random",
         help="new random layouts per episode, or the fixed training layout of --seed "
-        "(default: random)")  # fmt: skip
+        "(default: random)",
+    )
     add("--episodes", type=int, default=200, help="networks per setting (default: 200)")
-    add("--num-slots", type=int, default=None,
-        help="slots per episode (default: warm-up + 6)")  # fmt: skip
-    add("--warmup-slots", type=int, default=None,
-        help="leading slots not scored (default: the largest K - 1 of the models)")  # fmt: skip
+    add("--num-slots", type=int, default=None, help="slots per episode (default: warm-up + 6)")
+    add(
+        "--warmup-slots",
+        type=int,
+        default=None,
+        help="leading slots not scored (default: the largest K - 1 of the models)",
+    )
     add("--seed", type=int, default=0, help="seed of the episodes and random draws (default: 0)")
     add("--transfer", choices=MODES, default="same-size", help="transference mode")
-    add("--values", nargs="+", type=float, default=None,
-        help="sizes / deltas / lam (0 = synchronous) / hop counts of the transfer mode")  # fmt: skip
-    add("--baselines", nargs="*", default=list(DEFAULT_BASELINES), choices=BASELINES,
-        help=f"baselines to show (default: {' '.join(DEFAULT_BASELINES)})")  # fmt: skip
-    add("--wmmse-iters", type=int, default=None,
-        help="distributed WMMSE iterations (default: the first model's K, else 5)")  # fmt: skip
-    add("--baseline-update-every", type=int, default=1,
-        help="baselines' decision period in slots, e.g. m/lam (default: 1)")  # fmt: skip
+    add(
+        "--values",
+        nargs="+",
+        type=float,
+        default=None,
+        help="sizes / deltas / lam (0 = synchronous) / hop counts of the transfer mode",
+    )
+    add(
+        "--baselines",
+        nargs="*",
+        default=list(DEFAULT_BASELINES),
+        choices=BASELINES,
+        help=f"baselines to show (default: {' '.join(DEFAULT_BASELINES)})",
+    )
+    add(
+        "--wmmse-iters",
+        type=int,
+        default=None,
+        help="distributed WMMSE iterations (default: the first model's K, else 5)",
+    )
+    add(
+        "--baseline-update-every",
+        type=int,
+        default=1,
+        help="baselines' decision period in slots, e.g. m/lam (default: 1)",
+    )
     add("--samples", type=int, default=1, help="action draws per episode (default: 1)")
-    add("--served-rate", type=float, default=0.1,
-        help="mean rate (nats/slot) from which a link counts as served (default: 0.1)")  # fmt: skip
-    add("--neighbours-only", action="store_true",
-        help="rates with above-threshold interferers only (the papers' eq. 41)")  # fmt: skip
+    add(
+        "--served-rate",
+        type=float,
+        default=0.1,
+        help="mean rate (nats/slot) from which a link counts as served (default: 0.1)",
+    )
+    add(
+        "--neighbours-only",
+        action="store_true",
+        help="rates with above-threshold interferers only (the papers' eq. 41)",
+    )
     add("--max-links", type=int, default=20000, help="links per batch (default: 20000)")
     add("--device", default="cpu", help="torch device (default: cpu)")
     add("--out", default="evaluation", help="output directory (default: ./evaluation)")
@@ -148,8 +183,11 @@ def run_evaluation(args: argparse.Namespace) -> tuple[dict, dict[str, Any]]:
             neighbours_only=args.neighbours_only,
         )
         methods.update({n: BaselineAllocator(b, seed=args.seed) for n, b in suite.items()})
-        print(f"[evaluate] {label}: {len(episodes)} networks of {max_links} links, "
-              f"{len(methods)} methods", flush=True)  # fmt: skip
+        print(
+            f"[evaluate] {label}: {len(episodes)} networks of {max_links} links, "
+            f"{len(methods)} methods",
+            flush=True,
+        )
         results[label] = evaluate(
             methods,
             episodes,

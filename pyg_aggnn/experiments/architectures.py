@@ -53,8 +53,16 @@ def run(ctx: Context) -> Output:
         tag = label.replace(" ", "_").replace(",", "").replace("=", "")
         modules = {}
         for model in MODELS:
-            spec = run_spec(ctx, f"arch_{tag}_{model}", model, scenario, K, network="random",
-                            mode="model_based", steps="slow_steps")  # fmt: skip
+            spec = run_spec(
+                ctx,
+                f"arch_{tag}_{model}",
+                model,
+                scenario,
+                K,
+                network="random",
+                mode="model_based",
+                steps="slow_steps",
+            )
             modules[model] = ctx.train(spec).load(ctx.device)
         results = evaluate_methods(
             ctx, modules, scenario, ctx.budget.test_size, K, baselines=BASELINES
@@ -68,13 +76,20 @@ def run(ctx: Context) -> Output:
         for factor in ctx.budget.generalisation[1:]:
             size = int(round(m * factor))
             found = evaluate_methods(
-                ctx, scalable, at_size(scenario, size), networks_per_size(ctx, size), K,
+                ctx,
+                scalable,
+                at_size(scenario, size),
+                networks_per_size(ctx, size),
+                K,
                 baselines=BASELINES,
-            )  # fmt: skip
+            )
             percent = _percent(found)
             for row in summary_rows({f"{label} -> m'={size}": found}):
-                row.update(size=size, percent_of_wmmse_central=percent[row["method"]],
-                           kind="generalisation")  # fmt: skip
+                row.update(
+                    size=size,
+                    percent_of_wmmse_central=percent[row["method"]],
+                    kind="generalisation",
+                )
                 rows.append(row)
             general.setdefault(label, {})[factor] = percent
         general.setdefault(label, {})[1] = {k: v for k, v in bars[label].items() if k != "mlp"}
@@ -113,9 +128,14 @@ def _draw_generalisation(ax, general: dict[str, dict[float, dict[str, float]]]) 
         factors = sorted(points)
         for index, method in enumerate(m for m in MODELS if m != "mlp"):
             entry = plotting.style(method, index)
-            ax.plot(factors, [points[f].get(method, float("nan")) for f in factors], marker="o",
-                    color=entry["color"], linestyle=dashes[s_index % len(dashes)],
-                    label=f"{entry['label'].split(' (')[0]}, {label}")  # fmt: skip
+            ax.plot(
+                factors,
+                [points[f].get(method, float("nan")) for f in factors],
+                marker="o",
+                color=entry["color"],
+                linestyle=dashes[s_index % len(dashes)],
+                label=f"{entry['label'].split(' (')[0]}, {label}",
+            )
     ax.axhline(100, color="black", linewidth=1)
     ax.set_xscale("log")
     ax.set_xlabel("test size / training size (fixed density)")

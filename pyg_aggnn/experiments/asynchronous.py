@@ -38,9 +38,14 @@ def run(ctx: Context) -> Output:
     figures = [folder / "asynchronous"]
     plotting.save(fig, figures[0])
     results = evaluate_methods(
-        ctx, {"agg": trained.load(ctx.device)}, scenario, ctx.budget.test_size, K,
-        network="fixed", update_every=UPDATE_EVERY,
-    )  # fmt: skip
+        ctx,
+        {"agg": trained.load(ctx.device)},
+        scenario,
+        ctx.budget.test_size,
+        K,
+        network="fixed",
+        update_every=UPDATE_EVERY,
+    )
     rows = summary_rows({f"m={m}, async": results})
     curve = [{"model": "agg", **row} for row in trained.curve]
     tables = [

@@ -51,9 +51,15 @@ def run(ctx: Context) -> Output:
             )
             trained = ctx.train(spec)
         results = evaluate_methods(
-            ctx, {"agg": trained.load(ctx.device)}, scenario, budget.test_size, K,
-            network="fixed", num_slots=slots, warmup_slots=warmup,
-        )  # fmt: skip
+            ctx,
+            {"agg": trained.load(ctx.device)},
+            scenario,
+            budget.test_size,
+            K,
+            network="fixed",
+            num_slots=slots,
+            warmup_slots=warmup,
+        )
         table = summary_rows({f"K={K}": results})
         for row in table:
             row["K"] = K
@@ -61,8 +67,13 @@ def run(ctx: Context) -> Output:
         rows += table
     ax = axes[1]
     for index, (method, series) in enumerate(points.items()):
-        ax.plot([p["K"] for p in series], [p["sum_rate"] for p in series], marker="o",
-                linewidth=2 if method == "agg" else 1.3, **plotting.style(method, index))  # fmt: skip
+        ax.plot(
+            [p["K"] for p in series],
+            [p["sum_rate"] for p in series],
+            marker="o",
+            linewidth=2 if method == "agg" else 1.3,
+            **plotting.style(method, index),
+        )
     ax.set_xlabel("hop size K (exchanges; WMMSE iterations)")
     ax.set_ylabel(plotting.RATE_LABEL)
     ax.set_title(f"cellular, m = {m} users: final test sum rate")

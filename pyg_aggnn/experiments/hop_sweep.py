@@ -32,8 +32,9 @@ def run(ctx: Context) -> Output:
         scenario = AdHoc(m, delta=delta)
         ratios, wmmse_ratios = [], []
         for K in budget.hops:
-            spec = run_spec(ctx, f"adhoc_m{m}_agg_K{K}_delta{delta:g}", "agg", scenario, K,
-                            steps="sweep_steps")  # fmt: skip
+            spec = run_spec(
+                ctx, f"adhoc_m{m}_agg_K{K}_delta{delta:g}", "agg", scenario, K, steps="sweep_steps"
+            )
             trained = ctx.train(spec)
             results = evaluate_methods(
                 ctx,
@@ -54,16 +55,28 @@ def run(ctx: Context) -> Output:
             ratios.append(results["agg"].summary()["sum_rate"] / reference)
             wmmse_ratios.append(results["wmmse"].summary()["sum_rate"] / reference)
         color = f"C{index}"
-        ax.plot(budget.hops, ratios, color=color, marker="o", linewidth=2,
-                label=rf"Agg-GNN, $\delta$ = {delta:g}")  # fmt: skip
-        ax.plot(budget.hops, wmmse_ratios, color=color, linestyle="--", marker="x",
-                label=rf"WMMSE, K exchanges, $\delta$ = {delta:g}")  # fmt: skip
+        ax.plot(
+            budget.hops,
+            ratios,
+            color=color,
+            marker="o",
+            linewidth=2,
+            label=rf"Agg-GNN, $\delta$ = {delta:g}",
+        )
+        ax.plot(
+            budget.hops,
+            wmmse_ratios,
+            color=color,
+            linestyle="--",
+            marker="x",
+            label=rf"WMMSE, K exchanges, $\delta$ = {delta:g}",
+        )
         headline.append(
             {
                 "setting": f"delta={delta:g}, K={budget.hops[-1]}",
                 "method": "agg / wmmse_central",
                 "ratio": ratios[-1],
-            }  # fmt: skip
+            }
         )
     ax.axhline(1.0, color="black", linewidth=1, label="centralized WMMSE (100 iterations)")
     ax.set_xlabel("aggregation length K (exchanges)")

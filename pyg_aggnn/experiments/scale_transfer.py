@@ -52,8 +52,16 @@ def run(ctx: Context) -> Output:
             mean = [p["sum_rate"] / p["m"] for p in points]
             low = [(p["sum_rate"] - p["sum_rate_ci_low"]) / p["m"] for p in points]
             high = [(p["sum_rate_ci_high"] - p["sum_rate"]) / p["m"] for p in points]
-            ax.errorbar(sizes, mean, yerr=[low, high], marker="o", markersize=4, capsize=3,
-                        linewidth=2 if method == "agg" else 1.3, **plotting.style(method, index))  # fmt: skip
+            ax.errorbar(
+                sizes,
+                mean,
+                yerr=[low, high],
+                marker="o",
+                markersize=4,
+                capsize=3,
+                linewidth=2 if method == "agg" else 1.3,
+                **plotting.style(method, index),
+            )
         headline += [p for p in curves.get("agg", []) if p["m"] == max(ctx.budget.scale_sizes)]
         ax.set_xscale("log")
         ax.set_xlabel("links m' of the test networks (fixed density)")

@@ -13,7 +13,7 @@ def tiny_run(tmp_path_factory):
         policy={
             "class_path": "pyg_aggnn.nn.AggGNN",
             "init_args": {"K": 3, "num_layers": 2, "hidden_channels": 2, "kernel_size": 3},
-        },  # fmt: skip
+        },
         scenario=scenario_to_config(AdHoc(5)),
         steps=2,
         eval_every=1,

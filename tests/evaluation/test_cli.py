@@ -17,8 +17,21 @@ def _summary(folder):
 
 def test_evaluate_prints_and_writes_every_method(tiny_run, tmp_path, capsys):
     out = tmp_path / "eval"
-    code = pyg_aggnn(["evaluate", f"agg={tiny_run.checkpoint}", "--episodes", "3",
-                      "--baselines", "wmmse", "equal", "random", "exhaustive", "--out", str(out)])  # fmt: skip
+    code = pyg_aggnn(
+        [
+            "evaluate",
+            f"agg={tiny_run.checkpoint}",
+            "--episodes",
+            "3",
+            "--baselines",
+            "wmmse",
+            "equal",
+            "random",
+            "exhaustive",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "sum rate" in printed and "95% CI" in printed
@@ -41,8 +54,22 @@ def test_evaluate_prints_and_writes_every_method(tiny_run, tmp_path, capsys):
 )
 def test_transference_modes(tiny_run, tmp_path, mode, values, labels):
     out = tmp_path / mode
-    pyg_aggnn(["evaluate", str(tiny_run.checkpoint), "--episodes", "2", "--transfer", mode,
-               "--values", *values, "--baselines", "equal", "--out", str(out)])  # fmt: skip
+    pyg_aggnn(
+        [
+            "evaluate",
+            str(tiny_run.checkpoint),
+            "--episodes",
+            "2",
+            "--transfer",
+            mode,
+            "--values",
+            *values,
+            "--baselines",
+            "equal",
+            "--out",
+            str(out),
+        ]
+    )
     rows = _summary(out)
     assert [r["setting"] for r in rows] == [label for label in labels for _ in range(2)]
     sizes = {r["setting"]: float(r["links"]) for r in rows}
@@ -54,8 +81,24 @@ def test_evaluate_on_a_dataset(tmp_path):
     config = GenerationConfig.from_file(CONFIGS / "data" / "tiny.yaml")
     path = generate_dataset(config, tmp_path, name="tiny", progress=False, fsync=False)
     out = tmp_path / "eval"
-    pyg_aggnn(["evaluate", "--dataset", str(path), "--split", "larger", "--episodes", "3",
-               "--warmup-slots", "0", "--baselines", "equal", "random", "--out", str(out)])  # fmt: skip
+    pyg_aggnn(
+        [
+            "evaluate",
+            "--dataset",
+            str(path),
+            "--split",
+            "larger",
+            "--episodes",
+            "3",
+            "--warmup-slots",
+            "0",
+            "--baselines",
+            "equal",
+            "random",
+            "--out",
+            str(out),
+        ]
+    )
     rows = _summary(out)
     assert [(r["setting"], r["method"], r["networks"]) for r in rows] == [
         ("larger", "equal", "3"),
