@@ -13,11 +13,21 @@ the growth of the CPU time relative to the growth of ``E`` from the previous siz
     python benchmarks/model_latency.py                  # m = 1e3 .. 1e6 (minutes, ~8 GB)
     python benchmarks/model_latency.py --max-m 100000   # stop earlier
     python benchmarks/model_latency.py --threads 1 --models agg
+    python benchmarks/model_latency.py --heap          # glibc: keep freed memory
+
+Above ~32 MB per tensor (m ~ 1e6) glibc hands every freed tensor back to the operating
+system, so each new temporary pays page faults again; ``--heap`` asks glibc (through
+``mallopt``) to serve everything from a heap it never trims, which is what a
+long-running process with ``MALLOC_MMAP_MAX_=0`` or jemalloc/tcmalloc would see. On a
+machine whose cores are shared with other jobs, run ``--threads 2`` with
+``OMP_WAIT_POLICY=PASSIVE``: spinning OpenMP threads that wait for a descheduled partner
+otherwise make every parallel operation several times slower than one thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import statistics
 import time
 
@@ -31,6 +41,16 @@ MODELS = {
     "selection": ("SelectionGNN (paper)", SelectionGNN.paper),
     "wcgcn": ("WCGCN (paper)", WCGCN.paper),
 }
+
+
+def keep_freed_memory() -> bool:
+    """Make glibc serve all allocations from the heap and never trim it (``--heap``)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_max = -1, -4
+    return bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 2**31 - 1))
 
 
 def time_model(model, episode, repeats: int, warmup: int) -> tuple[list[float], list[float]]:
@@ -59,11 +79,16 @@ def main() -> None:
     parser.add_argument(
         "--budget-s", type=float, default=3.0, help="time spent per model and size (repeats)"
     )
+    parser.add_argument("--heap", action="store_true", help="glibc: never return memory")
     args = parser.parse_args()
+    heap = keep_freed_memory() if args.heap else False
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     models = {key: MODELS[key][1]() for key in args.models}
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, slots={args.slots}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, slots={args.slots}, "
+        f"allocator: {'glibc heap only' if heap else 'default'}"
+    )
     header = f"{'model':<22}{'m':>9}{'E':>11}{'E_graph':>11}{'median ms':>12}{'min ms':>10}"
     header += f"{'cpu ms':>10}"
     header += f"{'Medges/s':>10}{'scaling':>9}{'reps':>6}"
