@@ -44,8 +44,8 @@ class AggGNNCLI(LightningCLI):
       the latest epoch) go to ``checkpoints/`` beside them;
     * prints plain progress lines (:class:`~lightning_modules.LineProgressBar`) when the
       output is not a terminal;
-    * ``--torch_threads N`` sets PyTorch's CPU threads (small networks train faster on
-      one thread per process).
+    * ``--torch_threads N`` sets PyTorch's CPU threads (default: 1; networks of tens of
+      links train several times faster on one thread than on two busy cores).
     """
 
     def __init__(self, args: list[str] | None = None, run: bool = True, **kwargs):
@@ -67,8 +67,11 @@ class AggGNNCLI(LightningCLI):
         parser.add_argument(
             "--torch_threads",
             type=int | None,
-            default=None,
-            help="PyTorch CPU threads of this process (default: PyTorch's choice)",
+            default=1,
+            help=(
+                "PyTorch CPU threads of this process; the small tensors of networks of "
+                "tens of links run fastest on one (default: 1; null: PyTorch's choice)"
+            ),
         )
 
     def before_instantiate_classes(self) -> None:
