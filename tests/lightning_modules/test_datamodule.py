@@ -66,6 +66,11 @@ def test_on_disk_dataset(tmp_path):
     val = next(iter(data.val_dataloader()))
     stored = WirelessDataset(path, split="val")[0]
     assert torch.equal(val.edge_gain[: stored.edge_gain.size(0)], stored.edge_gain)
+    # the generated splits are the online streams of the same seed
+    online = WirelessDataModule(AdHoc(num_links=4), num_slots=3, val_size=4, eval_batch_size=4)
+    simulated = next(iter(online.val_dataloader()))
+    assert torch.equal(simulated.edge_gain, val.edge_gain)
+    assert torch.equal(simulated.tx_pos, val.tx_pos)
 
 
 @pytest.mark.parametrize(
