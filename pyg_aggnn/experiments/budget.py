@@ -94,7 +94,7 @@ BUDGETS: dict[str, Budget] = {
     "quick": Budget(
         name="quick",
         steps=1000,
-        slow_steps=400,
+        slow_steps=700,
         sweep_steps=400,
         eval_every=100,
         batch_size=32,

@@ -98,6 +98,7 @@ def run_spec(
     update_every: int = 1,
     steps: str = "steps",
     lr: float | None = None,
+    batch_size: int | None = None,
 ) -> RunSpec:
     """A training run of ``model`` on ``scenario`` with the context's budget.
 
@@ -107,7 +108,8 @@ def run_spec(
     budget's field that sets the number of updates (``"steps"``, ``"slow_steps"`` for
     the costlier centralized models, ``"sweep_steps"`` for the runs of a sweep). The
     learning rate defaults to ``0.003`` model-free (``0.01`` stalls on the weak links of
-    the ``m = 50`` network) and ``0.01`` model-based.
+    the ``m = 50`` network) and ``0.01`` model-based; ``batch_size`` defaults to the
+    budget's.
     """
     budget = ctx.budget
     module = {
@@ -126,7 +128,7 @@ def run_spec(
         scenario=scenario_to_config(scenario),
         steps=getattr(budget, steps),
         eval_every=budget.eval_every,
-        batch_size=budget.batch_size,
+        batch_size=batch_size or budget.batch_size,
         val_size=budget.val_size,
         num_slots=max(10, K + 5),
         network=network,
