@@ -85,6 +85,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--paths",
+        default="auto,dense,sparse",
+        help="comma-separated torch paths to time (default: auto,dense,sparse)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
     )
     args = parser.parse_args()
@@ -123,7 +128,7 @@ def main() -> None:
         "numpy (straightforward)": lambda: numpy_straightforward(H, p_max, noise, alpha, iters),
         "numpy (matmul)": lambda: numpy_matmul(H, p_max, noise, alpha, iters),
     }
-    for path in ("auto", "dense", "sparse"):
+    for path in args.paths.split(","):
         functions[f"torch {path}"] = lambda path=path: run_torch(path).numpy()
     measured = timed(functions, args.repeats)
     t_ref, p_ref = measured["numpy (straightforward)"]
