@@ -51,6 +51,9 @@ class AggGNNCLI(LightningCLI):
     def __init__(self, args: list[str] | None = None, run: bool = True, **kwargs):
         # OnlineEpisodes splits its batches over data-loader workers itself
         warnings.filterwarnings("ignore", message="Your `IterableDataset` has `__len__`")
+        # ``pyg-aggnn <command>`` passes its arguments on as ``args``; ``sys.argv`` stays
+        # whole so that DDP launchers can start the same command on every rank
+        warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
         trainer_defaults = {**TRAINER_DEFAULTS, "callbacks": [ModelCheckpoint(save_last=True)]}
         super().__init__(
             PrimalDualModule,
@@ -104,7 +107,6 @@ class AggGNNCLI(LightningCLI):
 
 
 def _subcommand(name: str, argv: list[str]) -> int:
-    del sys.argv[1:]  # the arguments travel in ``args``
     AggGNNCLI(args=[name, *argv])
     return 0
 
@@ -149,7 +151,6 @@ def train(argv: list[str]) -> int:
     """``pyg-aggnn train``: fit (the default config unless ``--config``), then print the
     trained policy's test result against the baselines.
     """
-    del sys.argv[1:]
     cli = AggGNNCLI(args=argv, run=False)
     cli.trainer.fit(cli.model, cli.datamodule)
     cli.trainer.test(cli.model, cli.datamodule, verbose=False)

@@ -62,3 +62,21 @@ def test_two_processes_hold_identical_duals_equal_to_one_process(tmp_path, monke
     for name, value in reference.items():
         assert torch.equal(ranks[0][name], ranks[1][name]), name
         torch.testing.assert_close(ranks[0][name], value, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_command_line_ddp_starts_every_rank(tmp_path):
+    """``pyg-aggnn fit --trainer.strategy ddp`` re-launches the same command per rank."""
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("pyg-aggnn") or str(Path(sys.executable).parent / "pyg-aggnn")
+    args = ["fit", "--trainer.accelerator", "cpu", "--trainer.devices", "2"]
+    args += ["--trainer.strategy", "ddp", "--trainer.max_steps", "2"]
+    args += ["--data.batches_per_epoch", "2", "--data.batch_size", "4", "--data.val_size", "4"]
+    args += ["--trainer.default_root_dir", str(tmp_path)]
+    done = subprocess.run([command, *args], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "GLOBAL_RANK: 1" in done.stdout + done.stderr
+    assert list(tmp_path.rglob("last.ckpt"))
