@@ -29,23 +29,8 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from pyg_aggnn.baselines import wmmse
+from pyg_aggnn.bench.wmmse import numpy_wmmse as numpy_straightforward
 from pyg_aggnn.wireless import GaussianIC
-
-
-def numpy_straightforward(H, p_max, noise, alpha, num_iters):
-    """Batched dense WMMSE written the usual way; ``H[b, i, j]`` = amplitude Tx j -> Rx i."""
-    B, m, _ = H.shape
-    eye = np.eye(m)
-    v = np.sqrt(p_max) * np.ones((B, m))
-    for _ in range(num_iters):
-        rx = H * v[:, None, :]  # h_ij v_j
-        signal = np.sum(rx * eye, axis=2)  # h_ii v_i
-        u = signal / (noise + np.sum(rx**2, axis=2))
-        w = 1.0 / (1.0 - u * signal)
-        direct = np.sum(H * eye, axis=2)
-        den = np.sum(H**2 * (alpha * w * u**2)[:, :, None], axis=1)  # sum_j c_j h_ji^2
-        v = np.clip(alpha * w * u * direct / den, 0.0, np.sqrt(p_max))
-    return v**2
 
 
 def numpy_matmul(H, p_max, noise, alpha, num_iters):

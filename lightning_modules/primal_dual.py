@@ -9,7 +9,6 @@ from torch_geometric.utils import scatter
 
 from lightning_modules.comparison import BaselineComparison
 from lightning_modules.duals import DualVariables
-from lightning_modules.holding import credit, hold, last_active_slot
 from lightning_modules.metrics import (
     allocation_metrics,
     dual_metrics,
@@ -23,6 +22,7 @@ from pyg_aggnn._validation import check_choice, check_non_negative, check_positi
 from pyg_aggnn.baselines import Baseline
 from pyg_aggnn.nn import AggGNN
 from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
+from pyg_aggnn.wireless.holding import credit, hold, last_active_slot
 
 __all__ = ["PrimalDualModule"]
 

@@ -35,6 +35,7 @@ from torch import Tensor
 from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.nn import features as node_inputs
 from pyg_aggnn.nn import shift
+from pyg_aggnn.wireless.holding import hold, last_active_slot
 
 __all__ = ["AggregationProtocol", "ProtocolTrace", "Node", "hold_last_active"]
 
@@ -45,11 +46,7 @@ def hold_last_active(values: Tensor, active: Tensor, initial: float = 0.0) -> Te
     ``values[i, t]`` is used where ``active[i, t]``; elsewhere the value of node ``i``'s
     last active slot before ``t`` is repeated, and ``initial`` before its first one.
     """
-    num_slots = values.size(1)
-    slots = torch.arange(num_slots, device=values.device).expand_as(values)
-    last = torch.where(active, slots, -1).cummax(dim=1).values  # [N, T]
-    held = values.gather(1, last.clamp_min(0))
-    return torch.where(last >= 0, held, torch.full_like(held, initial))
+    return hold(values, last_active_slot(active), initial)
 
 
 @dataclass

@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from pyg_aggnn._validation import check_positive_int
+from pyg_aggnn.wireless.holding import last_active_slot
 
 __all__ = ["Baseline"]
 
@@ -100,8 +101,7 @@ class Baseline(nn.Module):
             ``[N, T]`` powers, ``power[i, t] = fresh[i, column of t*_i]``.
         """
         num_slots = schedule.size(1)
-        time = torch.arange(num_slots, device=schedule.device)
-        last = torch.where(schedule, time, -1).cummax(dim=1).values  # [N, T]
+        last = last_active_slot(schedule)  # [N, T]
         column = torch.full((num_slots,), -1, dtype=torch.long, device=schedule.device)
         column[slots] = torch.arange(slots.numel(), device=schedule.device)
         return fresh.gather(1, column[last])

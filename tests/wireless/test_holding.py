@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lightning_modules.holding import credit, hold, last_active_slot
+from pyg_aggnn.wireless.holding import credit, hold, last_active_slot
 
 
 def _reference_source(active):

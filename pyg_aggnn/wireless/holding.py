@@ -1,7 +1,7 @@
 r"""Asynchronous decisions: who holds which decision, and which rewards it earns.
 
 A node that is inactive at slot :math:`t` keeps the action of its last active slot
-(SPEC §7, the papers' local copies :math:`\mathbf{A}_i(\tau)`); a decision taken at
+(the papers' local copies :math:`\mathbf{A}_i(\tau)`); a decision taken at
 slot :math:`s` is therefore *credited* with the rewards of every slot it is held for,
 :math:`\{t \ge s : \text{last active slot of } i \text{ at } t = s\}`. Before its first
 active slot a node transmits nothing.
