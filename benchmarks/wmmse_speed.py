@@ -1,6 +1,6 @@
 """WMMSE speed: pyg_aggnn's batched torch WMMSE next to batched dense NumPy references.
 
-Runs 100 WMMSE iterations on 1,000 Gaussian-IC networks of K = 50 links (SPEC §9) with
+Runs 100 WMMSE iterations on 1,000 Gaussian-IC networks of K = 50 links with
 three implementations on the same channels, in float64:
 
 * ``numpy (straightforward)``: the usual batched research code, which forms

@@ -1,4 +1,4 @@
-r"""Slack and dual variables of primal-dual learning, and their update (SPEC §7)."""
+r"""Slack and dual variables of primal-dual learning, and their update."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class DualVariables(nn.Module):
         + \mu_p (P_{\max} - \mathbb{E}[\mathbf{1}^T \mathbf{p}]),
 
     held as buffers (so they are checkpointed and moved with the module) and updated
-    after every policy step, in the order of SPEC §7, with the statistics of the step's
+    after every policy step, in the papers' order, with the statistics of the step's
     whole (all-reduced) batch:
 
     .. math::
@@ -45,7 +45,7 @@ class DualVariables(nn.Module):
     observed budget slack: a proportional term that damps the oscillation of the power
     around the budget (a PI controller instead of a pure integrator, Stooke et al.,
     "Responsive Safety in Reinforcement Learning by PID Lagrangian Methods", 2020). With
-    ``damping = 0`` (the default) the price is :math:`\mu_p` itself, SPEC §7 exactly.
+    ``damping = 0`` (the default) the price is :math:`\mu_p` itself, the papers' update exactly.
 
     With ``warm_start`` the first batch sets :math:`\mathbf{r} = \bar{\mathbf{f}}` and
     :math:`\boldsymbol{\lambda} = \nabla u_0(\mathbf{r}) + \nabla \mathbf{u}(\mathbf{r})

@@ -37,7 +37,7 @@ def _given_hparams() -> bool:
 
 
 class PrimalDualModule(LightningModule):
-    r"""Primal-dual learning of a decentralized power policy (SPEC §7, papers' Alg. 2).
+    r"""Primal-dual learning of a decentralized power policy (papers' Alg. 2).
 
     Each training step draws actions for every episode of the batch at every slot,
     applies the asynchronous semantics (an inactive node holds the decision of its last

@@ -1,4 +1,4 @@
-r"""The constrained power allocation problem that primal-dual training solves (SPEC §7)."""
+r"""The constrained power allocation problem that primal-dual training solves."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ class Baseline(nn.Module):
     link at every slot, ``[N, T]``; rates and utilities then come from
     :mod:`pyg_aggnn.wireless.physics` (e.g. ``batch.rates(power)``).
 
-    Asynchronous use (SPEC §3, the papers' Fig. 7): link :math:`i` takes a fresh
+    Asynchronous use (the papers' Fig. 7): link :math:`i` takes a fresh
     decision at slot :math:`t` only if it is *scheduled*,
 
     .. math::

@@ -17,7 +17,7 @@ def equal_power(
     batch: Tensor | None = None,
     num_graphs: int | None = None,
 ) -> Tensor:
-    r"""Equal share of the total budget (SPEC §6), capped by the per-link maximum.
+    r"""Equal share of the total budget, capped by the per-link maximum.
 
     .. math::
         p_i = \min\big(p_{0,i},\; P_{\max} / m\big)

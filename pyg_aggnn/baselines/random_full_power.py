@@ -27,7 +27,7 @@ def random_full_power(
     num_samples: int | None = None,
     generator: torch.Generator | None = None,
 ) -> Tensor:
-    r"""Random on/off allocation that meets the budget on average (SPEC §6).
+    r"""Random on/off allocation that meets the budget on average.
 
     .. math::
         p_i = p_{0,i}\, b_i, \qquad b_i \sim \mathrm{Bernoulli}(q_i), \qquad

@@ -1,4 +1,4 @@
-"""The Aggregation GNN policy: delayed diffusion + a CNN shared by all nodes (SPEC §4)."""
+"""The Aggregation GNN policy: delayed diffusion + a CNN shared by all nodes."""
 
 from __future__ import annotations
 

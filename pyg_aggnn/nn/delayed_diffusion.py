@@ -1,4 +1,4 @@
-"""The delayed diffusion of node states over a time-varying graph (SPEC §4)."""
+"""The delayed diffusion of node states over a time-varying graph."""
 
 from __future__ import annotations
 

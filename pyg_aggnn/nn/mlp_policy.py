@@ -1,4 +1,4 @@
-"""A fully connected policy over the whole channel matrix (PCNet-like, SPEC §5)."""
+"""A fully connected policy over the whole channel matrix (PCNet-like)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The selection GNN (REGNN): graph filters on the current slot's graph (SPEC §5)."""
+"""The selection GNN (REGNN): graph filters on the current slot's graph."""
 
 from __future__ import annotations
 

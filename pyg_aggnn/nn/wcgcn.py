@@ -1,4 +1,4 @@
-"""The WCGCN-style message-passing GNN of Shen et al. as an allocation policy (SPEC §5)."""
+"""The WCGCN-style message-passing GNN of Shen et al. as an allocation policy."""
 
 from __future__ import annotations
 

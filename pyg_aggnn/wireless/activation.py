@@ -1,4 +1,4 @@
-"""Models of the active set :math:`\\mathcal{A}(t)`: who wakes up at each slot (SPEC §3)."""
+"""Models of the active set :math:`\\mathcal{A}(t)`: who wakes up at each slot."""
 
 from __future__ import annotations
 

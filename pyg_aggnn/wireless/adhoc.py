@@ -15,7 +15,7 @@ __all__ = ["AdHoc", "pathloss_amplitude", "floor_distance"]
 
 
 class AdHoc(PathlossScenario):
-    r"""Ad-hoc network of the Agg-GNN papers (SPEC §2).
+    r"""Ad-hoc network of the Agg-GNN papers.
 
     Transmitters are uniform in :math:`[-R, R]^2` with :math:`R = \sqrt{m\,m_{ref}}` and
     receiver :math:`b_i = a_i + U[-m_{ref}/4, m_{ref}/4]^2`, where :math:`m_{ref}`

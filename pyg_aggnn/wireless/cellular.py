@@ -15,7 +15,7 @@ __all__ = ["Cellular"]
 
 
 class Cellular(PathlossScenario):
-    r"""Cellular multi-cell uplink (SPEC §2).
+    r"""Cellular multi-cell uplink.
 
     ``num_cells`` base stations are uniform in :math:`[-R, R]^2`; each serves
     ``users_per_cell`` users drawn uniformly in a disc of radius ``cell_radius`` around

@@ -41,7 +41,7 @@ def dual_slope_pathloss_db(
 
 
 class D2D(Scenario):
-    r"""Device-to-device links with realistic path loss (SPEC §2).
+    r"""Device-to-device links with realistic path loss.
 
     Transmitters are uniform in a square field of side ``field_side_m``; each receiver
     lies at a distance uniform in ``[min_link_distance_m, max_link_distance_m]`` from its

@@ -1,4 +1,4 @@
-"""Time-correlated Rayleigh fast fading (SPEC §1)."""
+"""Time-correlated Rayleigh fast fading."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ __all__ = ["GaussianIC"]
 
 
 class GaussianIC(Scenario):
-    r"""``K``-user Gaussian interference channel (SPEC §2).
+    r"""``K``-user Gaussian interference channel.
 
     Every pair is materialized with unit large-scale gain and :math:`h_{ij} \sim
     \mathcal{CN}(0, 1)` (``fading_var = 0.5``), i.i.d. over slots by default

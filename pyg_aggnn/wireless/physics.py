@@ -5,7 +5,7 @@ evaluation, tests) comes from this module. All functions work on the sparse edge
 of a (batched) :class:`~pyg_aggnn.data.WirelessEpisode`, on CPU or CUDA, and are
 differentiable in ``power``.
 
-Conventions (SPEC §1, §3):
+Conventions:
 
 * ``edge_index: [2, E] long``: edge ``j -> i`` (``edge_index[0] = j`` the interfering
   transmitter, ``edge_index[1] = i`` the victim link). Self loops ``i -> i`` (the direct

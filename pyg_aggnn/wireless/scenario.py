@@ -77,7 +77,7 @@ class Layout:
 
 
 class Scenario:
-    """Base class of every scenario (SPEC §2).
+    """Base class of every scenario.
 
     A subclass sets ``num_links`` and implements :meth:`sample_layout`; everything else
     (fading, activity, states, thresholding) is shared.

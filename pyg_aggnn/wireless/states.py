@@ -1,4 +1,4 @@
-"""Node states :math:`x_i(t)`, the signal the Agg-GNN diffuses (SPEC §4)."""
+"""Node states :math:`x_i(t)`, the signal the Agg-GNN diffuses."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from pyg_aggnn.wireless import AdHoc, GaussianIC, RandomSubsets, physics
 
 
 def numpy_wmmse(H, p0, noise, alpha, num_iters, p_init=None, budget=None):
-    """Literal SPEC §6 WMMSE on one dense network; H[i, j] = amplitude Tx j -> Rx i.
+    """Literal WMMSE on one dense network; H[i, j] = amplitude Tx j -> Rx i.
 
     ``budget=("cap", P)`` caps every link at min(p0, P / m); ``budget=("scale", P)``
     adds the sum-power price mu, solved by Brent's method instead of bisection.

@@ -6,7 +6,7 @@ from lightning_modules.problem import PowerProblem
 
 
 def _reference_step(r, lam, mu_u, mu_p, f, p_slack, alpha, c_min, eps_r, eps_l, eps_m, pf=False):
-    """SPEC §7 written out with plain floats, one link at a time."""
+    """The primal-dual updates written out with plain floats, one link at a time."""
     r_new, lam_new, mu_u_new = [], [], []
     for i in range(len(r)):
         grad_u0 = 1.0 / (r[i] + 1e-9) if pf else alpha[i]
