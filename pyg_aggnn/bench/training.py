@@ -17,14 +17,18 @@ SETTINGS: dict[str, list[str]] = {
     "default (ad-hoc m=25, Agg-GNN)": [],
     "adhoc_m50 (Agg-GNN)": ["--config", "configs/adhoc_m50.yaml"],
     "selection_gnn_m25 (Sel-GNN)": ["--config", "configs/selection_gnn_m25.yaml"],
+    "wcgcn_d2d_m50 (WCGCN, max aggregation)": ["--config", "configs/wcgcn/d2d_m50.yaml"],
 }
 
 
-def training_suite(steps: int = 20, root: str | Path = ".") -> list[dict[str, Any]]:
+def training_suite(
+    steps: int = 20, root: str | Path = ".", names: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Time ``steps`` training steps (after 3 warm-up steps) of each setting on the CPU.
 
     Model and data come from the same configuration the CLI uses (``configs/`` under
-    ``root``); settings whose config file is missing are skipped.
+    ``root``); settings whose config file is missing are skipped, and ``names`` (keys
+    of :data:`SETTINGS`, default: all) selects some.
     """
     from lightning.pytorch import Callback, Trainer
 
@@ -45,6 +49,8 @@ def training_suite(steps: int = 20, root: str | Path = ".") -> list[dict[str, An
 
     rows = []
     for name, args in SETTINGS.items():
+        if names is not None and name not in names:
+            continue
         if args and not (Path(root) / args[1]).exists():
             continue
         args = [a if not a.endswith(".yaml") else str(Path(root) / a) for a in args]
