@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = "\n".join(f"  {name:<22} {help_}" for name, (_, help_) in EXPERIMENTS.items())
     parser = argparse.ArgumentParser(
         prog="pyg-aggnn reproduce",
-        description=__doc__.split("Examples::")[0],
+        description=__doc__.split("Examples::")[0].replace("``", ""),
         epilog=f"experiments:\n{listing}\n  {'all':<22} every experiment, then the index\n\n"
         "examples:" + __doc__.split("Examples::")[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
