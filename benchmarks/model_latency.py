@@ -27,12 +27,12 @@ otherwise make every parallel operation several times slower than one thread.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import statistics
 import time
 
 import torch
 
+from pyg_aggnn.bench.timing import keep_freed_memory
 from pyg_aggnn.nn import WCGCN, AggGNN, SelectionGNN
 from pyg_aggnn.wireless import AdHoc
 
@@ -41,16 +41,6 @@ MODELS = {
     "selection": ("SelectionGNN (paper)", SelectionGNN.paper),
     "wcgcn": ("WCGCN (paper)", WCGCN.paper),
 }
-
-
-def keep_freed_memory() -> bool:
-    """Make glibc serve all allocations from the heap and never trim it (``--heap``)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    m_trim_threshold, m_mmap_max = -1, -4
-    return bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 2**31 - 1))
 
 
 def time_model(model, episode, repeats: int, warmup: int) -> tuple[list[float], list[float]]:

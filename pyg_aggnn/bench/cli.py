@@ -92,7 +92,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the chosen suites and return everything measured."""
     budget = QUICK if args.quick else FULL
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
-    report: dict[str, Any] = {"machine": machine_info(), "quick": args.quick, "results": {}}
+    report: dict[str, Any] = {
+        "machine": machine_info(),
+        "quick": args.quick,
+        "heap": args.heap,
+        "results": {},
+    }
     print(f"machine: {json.dumps(report['machine'])}")
     started = time.perf_counter()
     if "latency" in args.suites:
@@ -240,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="seconds of repeats per model and size (default: 1 quick, 3 full)",
     )
+    parser.add_argument(
+        "--heap", action="store_true", help="glibc: keep freed memory (large networks)"
+    )
     parser.add_argument("--json", default=None, help="write the full report to this JSON file")
     parser.add_argument("--plot", default=None, help="write the log-log latency plot (PNG) here")
     args = parser.parse_args(argv)
@@ -249,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads < 1:
             parser.error(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
+    if args.heap:
+        from pyg_aggnn.bench.timing import keep_freed_memory
+
+        keep_freed_memory()
     report = run(args)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))

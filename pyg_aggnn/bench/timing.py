@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
 import resource
@@ -12,7 +13,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["measure", "machine_info", "peak_rss_mb", "synchronize"]
+__all__ = ["measure", "machine_info", "peak_rss_mb", "synchronize", "keep_freed_memory"]
 
 
 def synchronize(device: torch.device | str) -> None:
@@ -112,3 +113,18 @@ def _has_module(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+def keep_freed_memory() -> bool:
+    """Make glibc serve all allocations from the heap and never trim it (``--heap``).
+
+    Above ~32 MB per block glibc returns freed memory to the operating system, so every
+    new temporary of a 10^6-link network pays its page faults again; a long-running
+    server would use ``MALLOC_MMAP_MAX_=0`` or jemalloc instead.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_max = -1, -4
+    return bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 2**31 - 1))
