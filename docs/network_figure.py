@@ -1,6 +1,6 @@
 """Draw the README's picture of the idea: a network, its graph at one slot, and what a node knows.
 
-    python docs/network_figure.py  # writes docs/network.png
+python docs/network_figure.py  # writes docs/network.png
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ def main() -> None:
     for i in range(ep.num_nodes):
         ax.plot([tx[i, 0], rx[i, 0]], [tx[i, 1], rx[i, 1]], color="0.6", lw=1, zorder=1)
     ax.scatter(tx[:, 0], tx[:, 1], s=30, c="tab:blue", label="transmitter $a_i$", zorder=2)
-    ax.scatter(rx[:, 0], rx[:, 1], s=30, marker="^", c="tab:orange", label="receiver $b_i$", zorder=2)
+    ax.scatter(
+        rx[:, 0], rx[:, 1], s=30, marker="^", c="tab:orange", label="receiver $b_i$", zorder=2
+    )
     ax.set_title(f"Ad-hoc network, m = {ep.num_nodes} links, the papers' geometry")
     ax.set_xlabel("x (distance units)")
     ax.set_ylabel("y (distance units)")

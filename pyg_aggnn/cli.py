@@ -15,8 +15,14 @@ __all__ = ["main", "COMMANDS"]
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("pyg_aggnn.demo:main", "simulate an ad-hoc network and print what it looks like"),
     "generate": ("pyg_aggnn.data.generate:main", "generate a dataset of episodes to disk"),
-    "evaluate": ("pyg_aggnn.evaluation.cli:main", "evaluate checkpoints and baselines, transference"),
-    "reproduce": ("pyg_aggnn.experiments.cli:main", "re-run an experiment of the papers, with figures"),
+    "evaluate": (
+        "pyg_aggnn.evaluation.cli:main",
+        "evaluate checkpoints and baselines, transference",
+    ),
+    "reproduce": (
+        "pyg_aggnn.experiments.cli:main",
+        "re-run an experiment of the papers, with figures",
+    ),
     "bench": ("pyg_aggnn.bench.cli:main", "run the speed and scale benchmarks"),
     "train": ("lightning_modules.cli:train", "train a policy, then print it against the baselines"),
     "fit": ("lightning_modules.cli:fit", "train a policy from a config (LightningCLI)"),
