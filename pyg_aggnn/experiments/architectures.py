@@ -12,6 +12,8 @@ retraining (the MLP is tied to its input size and cannot follow).
 
 from __future__ import annotations
 
+import matplotlib.ticker
+
 from pyg_aggnn.evaluation.report import summary_rows, write_csv
 from pyg_aggnn.evaluation.transference import at_size
 from pyg_aggnn.experiments import plotting
@@ -97,7 +99,7 @@ def run(ctx: Context) -> Output:
                 rows.append(row)
             general.setdefault(label, {})[factor] = percent
         general.setdefault(label, {})[1] = {k: v for k, v in bars[label].items() if k != "mlp"}
-    fig, axes = plotting.figure(ncols=2)
+    fig, axes = plotting.figure(height=4.6, ncols=2)
     _draw_bars(axes[0], bars)
     _draw_generalisation(axes[1], general)
     figures = [folder / "architectures"]
@@ -120,10 +122,11 @@ def _draw_bars(ax, bars: dict[str, dict[str, float]]) -> None:
     ax.axhline(100, color="black", linewidth=1, label="centralized WMMSE")
     ax.set_xticks(range(len(bars)))
     ax.set_xticklabels(list(bars), fontsize=8)
+    ax.set_ylim(0, 135)
     ax.set_ylabel("sum rate, % of centralized WMMSE")
     ax.set_title("test networks of the training size")
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, ncol=3, loc="upper center")
 
 
 def _draw_generalisation(ax, general: dict[str, dict[float, dict[str, float]]]) -> None:
@@ -142,8 +145,11 @@ def _draw_generalisation(ax, general: dict[str, dict[float, dict[str, float]]]) 
             )
     ax.axhline(100, color="black", linewidth=1)
     ax.set_xscale("log")
+    factors = sorted({f for points in general.values() for f in points})
+    ax.set_xticks(factors, [f"{f:g}x" for f in factors])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlabel("test size / training size (fixed density)")
     ax.set_ylabel("sum rate, % of centralized WMMSE")
     ax.set_title("generalisation to larger networks (no retraining)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=6)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))

@@ -62,8 +62,8 @@ def save(fig, stem: str | Path) -> list[Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
     fig.tight_layout()
-    fig.savefig(paths[0], dpi=150)
-    fig.savefig(paths[1])
+    fig.savefig(paths[0], dpi=150, bbox_inches="tight")  # keeps legends outside the axes
+    fig.savefig(paths[1], bbox_inches="tight")
     plt.close(fig)
     return paths
 
