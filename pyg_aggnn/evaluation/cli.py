@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         "--warmup-slots",
         type=int,
         default=None,
-        help="leading slots not scored (default: the largest K - 1 of the models)",
+        help="leading slots not scored (default: the models' own, at least K - 1)",
     )
     add("--seed", type=int, default=0, help="seed of the episodes and random draws (default: 0)")
     add("--transfer", choices=MODES, default="same-size", help="transference mode")
@@ -151,7 +151,10 @@ def run_evaluation(args: argparse.Namespace) -> tuple[dict, dict[str, Any]]:
     hops = [int(getattr(m.policy, "K", 1)) for m in modules.values()]
     if args.transfer == "hops":
         hops += [int(v) for v in args.values or []]
-    warmup = args.warmup_slots if args.warmup_slots is not None else max(hops, default=1) - 1
+    trained = [int(getattr(m, "warmup_slots", 0)) for m in modules.values()]
+    warmup = args.warmup_slots
+    if warmup is None:  # the models' own, and the buffer of the longest aggregation
+        warmup = max([*trained, *(K - 1 for K in hops)], default=0)
     num_slots = args.num_slots or warmup + 6
     exchanges = args.wmmse_iters or (hops[0] if modules else 5)
     if args.dataset:
