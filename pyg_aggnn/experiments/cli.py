@@ -32,7 +32,7 @@ from pyg_aggnn.experiments.index import write_index, write_output
 
 __all__ = ["EXPERIMENTS", "main", "run_experiment"]
 
-#: ``name: (module, what it reproduces)`` in the order of SPEC §8.
+#: ``name: (module, what it reproduces)`` in the order of the papers' experiments.
 EXPERIMENTS: dict[str, tuple[str, str]] = {
     "training-curves": ("training_curves", "Fig. 3, 4: training curves, m = 25 / 50"),
     "constraint-violation": ("constraint_violation", "Fig. 5: budget violation over training"),

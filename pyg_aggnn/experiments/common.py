@@ -18,7 +18,7 @@ from pyg_aggnn.wireless.scenario import Scenario
 
 __all__ = ["Context", "Output", "policy_config", "run_spec", "evaluate_methods", "MODELS"]
 
-#: The four architectures compared (SPEC §5), with the small sizes that train in
+#: The four architectures compared , with the small sizes that train in
 #: minutes: 3 layers of 4 features instead of the papers' 10 layers of 1 feature.
 MODELS = ("agg", "sel", "wcgcn", "mlp")
 
