@@ -128,3 +128,27 @@ def draw_uniform(shape: tuple[int, ...], generator: torch.Generator, like: Tenso
     """
     u = torch.rand(shape, generator=generator, dtype=like.dtype, device=generator.device)
     return u.to(like.device)
+
+
+def check_channel(
+    direct_gain: Tensor, edge_index: Tensor, edge_gain: Tensor
+) -> tuple[Tensor, Tensor, tuple[int, ...]]:
+    """Validate a ``[N, *S]`` direct gain with its edge list and ``[E]`` / ``[E, *S]`` gains.
+
+    Returns ``(edge_index, edge_gain, S)`` with ``edge_gain`` expanded to ``[E, *S]``.
+    """
+    if not isinstance(direct_gain, Tensor) or direct_gain.dim() < 1:
+        raise ValueError(f"direct_gain must be a [N, *S] tensor, got {type(direct_gain).__name__}")
+    num_nodes, shape = direct_gain.size(0), tuple(direct_gain.shape[1:])
+    check_gain("direct_gain", direct_gain, num_nodes)
+    edge_index = check_edge_index(edge_index, num_nodes)
+    num_edges = edge_index.size(1)
+    check_gain("edge_gain", edge_gain, num_edges)
+    if edge_gain.dim() == 1:
+        edge_gain = edge_gain.reshape(num_edges, *([1] * len(shape))).expand(num_edges, *shape)
+    if tuple(edge_gain.shape[1:]) != shape:
+        raise ValueError(
+            f"edge_gain must have shape [E] or [E, *S] matching direct_gain's "
+            f"{list(direct_gain.shape)}, got {list(edge_gain.shape)}"
+        )
+    return edge_index, edge_gain, shape

@@ -8,8 +8,7 @@ import torch
 from torch import Tensor
 
 from pyg_aggnn.baselines._common import (
-    check_edge_index,
-    check_gain,
+    check_channel,
     graph_info,
     graph_sizes,
     per_graph,
@@ -67,20 +66,8 @@ def exhaustive(
     Returns:
         ``[N, *S]`` optimal powers in :math:`\{0, p_{0,i}\}`.
     """
-    if not isinstance(direct_gain, Tensor) or direct_gain.dim() < 1:
-        raise ValueError(f"direct_gain must be a [N, *S] tensor, got {type(direct_gain).__name__}")
-    num_nodes, shape = direct_gain.size(0), tuple(direct_gain.shape[1:])
-    check_gain("direct_gain", direct_gain, num_nodes)
-    edge_index = check_edge_index(edge_index, num_nodes)
-    num_edges = edge_index.size(1)
-    check_gain("edge_gain", edge_gain, num_edges)
-    if edge_gain.dim() == 1:
-        edge_gain = edge_gain.reshape(num_edges, *([1] * len(shape))).expand(num_edges, *shape)
-    if tuple(edge_gain.shape[1:]) != shape:
-        raise ValueError(
-            f"edge_gain must have shape [E] or [E, *S] matching direct_gain's "
-            f"{list(direct_gain.shape)}, got {list(edge_gain.shape)}"
-        )
+    edge_index, edge_gain, shape = check_channel(direct_gain, edge_index, edge_gain)
+    num_nodes, num_edges = direct_gain.size(0), edge_index.size(1)
     like = direct_gain
     batch, num_graphs = resolve_batch(num_nodes, batch, num_graphs, like.device)
     p0 = per_node("max_power", max_power, num_nodes, like, positive=True)

@@ -9,7 +9,7 @@ from torch import Tensor
 
 from pyg_aggnn._validation import check_choice, check_positive, check_positive_int
 from pyg_aggnn.baselines._common import (
-    check_edge_index,
+    check_channel,
     check_gain,
     draw_uniform,
     graph_info,
@@ -156,21 +156,9 @@ def wmmse(
         ``[N, *S]`` powers :math:`p_i = v_i^2`, in the dtype and on the device of
         ``direct_gain``.
     """
-    if not isinstance(direct_gain, Tensor) or direct_gain.dim() < 1:
-        raise ValueError(f"direct_gain must be a [N, *S] tensor, got {type(direct_gain).__name__}")
-    check_gain("direct_gain", direct_gain, direct_gain.size(0))
-    num_nodes, shape = direct_gain.size(0), tuple(direct_gain.shape[1:])
+    edge_index, edge_gain, shape = check_channel(direct_gain, edge_index, edge_gain)
+    num_nodes, num_edges = direct_gain.size(0), edge_index.size(1)
     s = math.prod(shape)
-    edge_index = check_edge_index(edge_index, num_nodes)
-    num_edges = edge_index.size(1)
-    check_gain("edge_gain", edge_gain, num_edges)
-    if edge_gain.dim() == 1:
-        edge_gain = edge_gain.reshape(num_edges, *([1] * len(shape))).expand(num_edges, *shape)
-    if tuple(edge_gain.shape[1:]) != shape:
-        raise ValueError(
-            f"edge_gain must have shape [E] or [E, {', '.join(map(str, shape))}] to match "
-            f"direct_gain, got {list(edge_gain.shape)}"
-        )
     num_iters = check_positive_int("num_iters", num_iters)
     tol = None if tol is None else check_positive("tol", tol)
     budget = check_choice("budget", budget, _BUDGETS)
