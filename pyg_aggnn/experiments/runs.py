@@ -28,6 +28,7 @@ from lightning_modules.primal_dual import PrimalDualModule
 from lightning_modules.progress import LineProgressBar
 from pyg_aggnn.data.config import scenario_from_config, short_hash
 from pyg_aggnn.evaluation.checkpoints import load_module, policy_from_config, save_module
+from pyg_aggnn.evaluation.report import write_csv
 
 __all__ = ["RunSpec", "Run", "train_run", "read_curve"]
 
@@ -131,16 +132,6 @@ def read_curve(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _write_curve(path: Path, rows: list[dict[str, Any]]) -> None:
-    columns: list[str] = []
-    for row in rows:
-        columns += [key for key in row if key not in columns]
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def train_run(spec: RunSpec, root: str | Path, log=print) -> Run:
     """Train ``spec`` under ``root/runs/`` (or reuse the finished run there).
 
@@ -189,7 +180,7 @@ def train_run(spec: RunSpec, root: str | Path, log=print) -> Run:
     trainer.fit(module, data)
     seconds = time.perf_counter() - start
     save_module(trainer, path / "model.ckpt", spec.policy, spec.scenario)
-    _write_curve(path / "curve.csv", recorder.rows)
+    write_csv(path / "curve.csv", recorder.rows)
     done.write_text(json.dumps({"spec": asdict(spec), "seconds": seconds}, indent=2) + "\n")
     sys.stdout.flush()
     return Run(spec, path, recorder.rows, seconds)
