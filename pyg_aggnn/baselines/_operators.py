@@ -31,23 +31,28 @@ _DENSE_MAX_ENTRIES = 2**26
 # Dense storage pays off when at least this fraction of the m x m entries is non-zero.
 _DENSE_MIN_DENSITY = 0.4
 # Matrices iterated on together by the dense path: a few MB stay in the CPU cache.
-_BLOCK_BYTES = 2**22
+_BLOCK_BYTES = 2**23
 
 
 class DenseBlock:
-    """Dense products of a run of independent problems; node layout ``[b, 1, m]``."""
+    """Dense products of a run of independent problems; node layout ``[b, 1, m]``.
 
-    def __init__(self, gain: Tensor):
+    Both products are row vector times matrix, :math:`x^T G^T` and :math:`x^T G`, on
+    contiguous copies of :math:`G^T` and :math:`G`: batched BLAS runs that form several
+    times faster than matrix times column vector.
+    """
+
+    def __init__(self, gain: Tensor, gain_t: Tensor):
         self.gain = gain  # [b, m, m], G of each problem
+        self.gain_t = gain_t  # [b, m, m], G^T, contiguous
 
     def cross(self, x: Tensor) -> Tensor:
-        """:math:`G x` (a row vector is stored like a column vector)."""
-        m = self.gain.size(-1)
-        return torch.matmul(self.gain, x.reshape(-1, m, 1)).reshape(x.shape)
+        """:math:`G x`, as the row vector :math:`x^T G^T`."""
+        return torch.bmm(x, self.gain_t)
 
     def cross_t(self, x: Tensor) -> Tensor:
         """:math:`G^T x`, as the row vector :math:`x^T G`."""
-        return torch.matmul(x, self.gain)
+        return torch.bmm(x, self.gain)
 
     def graph_sum(self, x: Tensor) -> Tensor:
         return x.sum(dim=-1, keepdim=True)
@@ -57,6 +62,21 @@ class DenseBlock:
 
     def expand(self, value: Tensor) -> Tensor:
         return value  # broadcasts
+
+
+def _complete_victim_major(src: Tensor, dst: Tensor, num_graphs: int, size: int) -> bool:
+    """Whether the pairs are every ``(j, i)`` of every network, ``i``-major then ``j``.
+
+    Broadcast comparisons with the expected pattern: no index arithmetic on the pairs.
+    """
+    B, m = num_graphs, size
+    if src.numel() != B * m * m:
+        return False
+    nodes = torch.arange(B * m, device=src.device)
+    if not bool((dst.view(B * m, m) == nodes[:, None]).all()):
+        return False
+    first = nodes[::m, None, None]  # first node of every network
+    return bool((src.view(B, m, m) == first + torch.arange(m, device=src.device)).all())
 
 
 class DenseOperator(DenseBlock):
@@ -70,31 +90,33 @@ class DenseOperator(DenseBlock):
     def __init__(self, src, dst, gain_sq, batch, num_graphs: int, size: int, num_slots: int):
         B, m, s = num_graphs, size, num_slots
         self.shape = (B, m, s)
-        # Position of every pair in [B * m * m] (no integer division: it is slow on CPU).
-        offset = batch[dst] * m  # first node of the victim's network
-        flat = dst * m
-        flat += src
-        flat -= offset
-        if flat.numel() == B * m * m and torch.equal(
-            flat, torch.arange(B * m * m, device=flat.device)
-        ):
+        if _complete_victim_major(src, dst, B, m):
             dense = gain_sq  # every pair, stored victim-major: already the dense layout
         else:
+            # Position of every pair in [B * m * m] (no integer division: slow on CPU).
+            offset = batch[dst] * m  # first node of the victim's network
             if bool((batch[src] * m != offset).any()):
                 raise ValueError("edge_index must join links of the same network")
+            flat = dst * m
+            flat += src
+            flat -= offset
             dense = gain_sq.new_zeros(B * m * m, s).index_add_(0, flat, gain_sq)
         dense = dense.reshape(B, m, m, s)
         dense.diagonal(dim1=1, dim2=2).zero_()  # the direct link is not interference
-        super().__init__(dense.permute(0, 3, 1, 2).reshape(B * s, m, m))
+        gain = dense.permute(0, 3, 1, 2).reshape(B * s, m, m)
+        super().__init__(gain, gain.transpose(1, 2).contiguous())
 
     def blocks(self) -> list[tuple[slice, DenseBlock]]:
         """Runs of about ``_BLOCK_BYTES`` of matrices (one run on GPUs)."""
         count = self.gain.size(0)
         if self.gain.is_cuda:
             return [(slice(0, count), self)]
-        per_block = max(1, _BLOCK_BYTES // (self.gain[0].numel() * self.gain.element_size()))
+        per_block = max(1, _BLOCK_BYTES // (2 * self.gain[0].numel() * self.gain.element_size()))
         return [
-            (slice(a, a + per_block), DenseBlock(self.gain[a : a + per_block]))
+            (
+                slice(a, a + per_block),
+                DenseBlock(self.gain[a : a + per_block], self.gain_t[a : a + per_block]),
+            )
             for a in range(0, count, per_block)
         ]
 

@@ -36,7 +36,7 @@ def _v_step(num, den, v_max, total, op, steps: int) -> Tensor:
     def at(price: Tensor | None) -> Tensor:
         d = den if price is None else den + price
         # d = 0 only where num = 0 too (a silent or zero-weight link): switch it off.
-        return torch.minimum(torch.nan_to_num(num / d, nan=0.0), v_max)
+        return torch.div(num, d).nan_to_num_(nan=0.0).minimum(v_max)
 
     v = at(None)
     if total is None:
@@ -61,12 +61,13 @@ def _iterate(op, v, g, alpha_g, noise, v_max, total, num_iters, tol, steps) -> T
         # With q_i = sigma_i^2 + sum_{j != i} h_ij^2 v_j^2 and r_i = q_i + h_ii^2 v_i^2:
         # u_i = h_ii v_i / r_i and w_i = r_i / q_i, hence alpha_i w_i u_i h_ii =
         # alpha_i h_ii^2 v_i / q_i and alpha_i w_i u_i^2 = (alpha_i w_i u_i h_ii) v_i / r_i.
+        # In-place steps: on small batched networks, allocations cost as much as the maths.
         v2 = v.square()
         quiet = op.cross(v2).add_(noise)
         received = torch.addcmul(quiet, g, v2)
-        num = alpha_g * v / quiet  # alpha_i w_i u_i h_ii
-        c = num * v / received  # alpha_i w_i u_i^2
-        den = torch.addcmul(op.cross_t(c), g, c)  # sum_j alpha_j w_j u_j^2 h_ji^2
+        num = torch.mul(alpha_g, v).div_(quiet)  # alpha_i w_i u_i h_ii
+        c = torch.mul(num, v).div_(received)  # alpha_i w_i u_i^2
+        den = op.cross_t(c).addcmul_(g, c)  # sum_j alpha_j w_j u_j^2 h_ji^2
         v_new = _v_step(num, den, v_max, total, op, steps)
         if done is not None:
             change = op.graph_max((v_new.square() - v2).abs())

@@ -372,7 +372,8 @@ def test_dense_blocks_give_the_same_powers(monkeypatch, budget):
     args = (batch.direct_gain, batch.edge_index, batch.edge_gain)
     kwargs = dict(budget=budget, p_max_total=2.0, batch=batch.batch, path="dense", tol=1e-9)
     whole = wmmse(*args, **kwargs)
-    monkeypatch.setattr(_operators, "_BLOCK_BYTES", 2 * 5 * 5 * 8)  # two problems per block
+    # G and its transpose of two problems per block
+    monkeypatch.setattr(_operators, "_BLOCK_BYTES", 2 * 2 * 5 * 5 * 8)
     assert (
         len(
             _operators.build_operator(
