@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
 from pyg_aggnn._validation import check_choice, check_non_negative, check_positive_int
 from pyg_aggnn.nn import features as node_inputs
@@ -18,6 +17,8 @@ from pyg_aggnn.nn.policy import PowerPolicy
 __all__ = ["AggGNN"]
 
 READOUTS = ("last", "mean", "linear")
+# Nodes per run of the CNN head (see AggGNN.head).
+_HEAD_CHUNK = 2**14
 
 
 def _per_layer(name: str, value: int | Sequence[int], num_layers: int) -> list[int]:
@@ -151,8 +152,10 @@ class AggGNN(PowerPolicy):
         return node_inputs.node_features(batch, self.features, self.gain_scale)
 
     def edge_reference(self, batch) -> Tensor:
-        """Reference amplitude :math:`\\eta` of every edge's receiver, ``[E]``."""
-        return shift.node_reference(batch, self.gain_scale)[batch.edge_index[1]]
+        """Reference amplitude :math:`\\eta` of every edge's receiver (see
+        :func:`~pyg_aggnn.nn.shift.edge_reference`).
+        """
+        return shift.edge_reference(batch, self.gain_scale)
 
     def sequences(self, batch, all_slots: bool = False) -> Tensor:
         """Aggregation sequences ``[N, K, F_in]`` (or ``[N, T, K, F_in]``)."""
@@ -183,15 +186,23 @@ class AggGNN(PowerPolicy):
 
         Each layer is evaluated as one product with :meth:`causal_matrix` (a ``K x K``
         Toeplitz block per channel pair), the same numbers as a causal ``Conv1d`` but far
-        cheaper for very many short sequences.
+        cheaper for very many short sequences. Nodes are processed in runs of
+        ``2^14`` so that every temporary stays in the CPU cache.
         """
+        matrices = [self.causal_matrix(layer) for layer in range(len(self.convs))]
+        biases = [None if conv.bias is None else conv.bias.repeat(self.K) for conv in self.convs]
+        if sequence.size(0) <= _HEAD_CHUNK:
+            return self._head(sequence, matrices, biases)
+        return torch.cat(
+            [self._head(part, matrices, biases) for part in sequence.split(_HEAD_CHUNK)]
+        )
+
+    def _head(self, sequence: Tensor, matrices: list[Tensor], biases: list) -> Tensor:
         num, K = sequence.size(0), self.K
         hidden = sequence.reshape(num, -1)  # [n, K * F], position-major
-        for layer, conv in enumerate(self.convs):
-            hidden = hidden @ self.causal_matrix(layer)
-            if conv.bias is not None:
-                hidden = (hidden.view(num, K, -1) + conv.bias).view(num, -1)
-            hidden = F.relu(hidden)
+        for matrix, bias in zip(matrices, biases):
+            hidden = hidden @ matrix if bias is None else torch.addmm(bias, hidden, matrix)
+            hidden = hidden.relu_()
         hidden = hidden.view(num, K, -1)  # [n, K, F_L]
         if self.readout == "last":
             hidden = hidden[:, -1]

@@ -175,37 +175,60 @@ class DelayedDiffusion(MessagePassing):
 
         # The state Z_{t-1}[:, :c] is kept flattened as [N, c * F]; with a receiver
         # normalisation a leading column of ones makes each product also return the row
-        # sums d_i(t), so the scale c_i(t) costs no extra pass over the edges.
-        ones = x.new_ones(num_nodes, 1) if self.normalization != "none" else None
-        lead = 0 if ones is None else 1
-        out = x.new_zeros(num_nodes, num_slots, self.K, num_features) if all_slots else None
+        # sums d_i(t), so the scale c_i(t) costs no extra pass over the edges. Before the
+        # last slot the state keeps only the K - 1 hops that travel on.
+        F, lead = num_features, 0 if self.normalization == "none" else 1
+        visited = num_slots - start
+        out = x.new_zeros(num_nodes, num_slots, self.K, F) if all_slots else None
+        # Without autograd every slot writes into three flat buffers (two states and the
+        # product) instead of allocating: at 10^6 links the allocations, and the page
+        # faults of their fresh memory, cost more than the products themselves.
+        fast = sparse and not (
+            torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)
+        )
+        buffers = x.new_empty(3, num_nodes * (lead + self.K * F)) if fast else None
         state = x.new_zeros(num_nodes, lead)
-        for j in range(num_slots - start):
+        for j in range(visited):
             t = start + j
-            hops = min(j, self.K - 1)  # columns k = 1..hops that reach the output
-            parts = [x[:, t]] if ones is None else [ones, x[:, t]]
+            hops = min(j, self.K - 1)  # hops k = 1..hops arrive in this slot
+            keep = hops if j == visited - 1 else max(0, min(hops, self.K - 2))  # kept of them
             if hops > 0:
-                if sparse:
-                    graph, slot_weight = shift.csr_adjacency(crow, col, weight[j], num_nodes), None
+                if fast:
+                    graph = shift.csr_adjacency(crow, col, weight[j], num_nodes)
+                    moved = _flat_view(buffers[2], num_nodes, state.size(1))
+                    torch.addmm(moved, graph, state, beta=0, out=moved)
                 else:
-                    graph, slot_weight = edge_index, weight[j]
-                # propagate_type: (x: Tensor, edge_weight: OptTensor)
-                moved = self.propagate(graph, x=state, edge_weight=slot_weight)
-                moved_hops = moved[:, lead : lead + hops * num_features]
-                if ones is not None:
-                    row_sum = moved[:, :1]  # [N, 1] = d_i(t)
-                    moved_hops = moved_hops * shift.receiver_scale(row_sum, self.normalization)
-                parts.append(moved_hops)
-            state = torch.cat(parts, dim=1)
+                    if sparse:
+                        graph = shift.csr_adjacency(crow, col, weight[j], num_nodes)
+                        slot_weight = None
+                    else:
+                        graph, slot_weight = edge_index, weight[j]
+                    # propagate_type: (x: Tensor, edge_weight: OptTensor)
+                    moved = self.propagate(graph, x=state, edge_weight=slot_weight)
+                moved_hops = moved[:, lead : lead + hops * F]
+                scale = (
+                    None if lead == 0 else shift.receiver_scale(moved[:, :1], self.normalization)
+                )
+            parts = [x[:, t]] if lead == 0 else [x.new_ones(1, 1).expand(num_nodes, 1), x[:, t]]
+            if hops > 0:
+                if scale is not None:  # in place on the product buffer, else a new tensor
+                    moved_hops = moved_hops.mul_(scale) if fast else moved_hops * scale
+                parts.append(moved_hops[:, : keep * F])
+            if fast:
+                width = lead + (1 + keep) * F
+                state = torch.cat(parts, dim=1, out=_flat_view(buffers[j % 2], num_nodes, width))
+            else:
+                state = torch.cat(parts, dim=1)
             if out is not None:
-                out[:, t, : hops + 1] = state[:, lead:].view(num_nodes, hops + 1, num_features)
+                out[:, t, 0] = x[:, t]
+                if hops > 0:
+                    out[:, t, 1 : hops + 1] = moved_hops.view(num_nodes, hops, F)
         if out is not None:
             return out
-        filled = state[:, lead:].view(num_nodes, -1, num_features)
-        if filled.size(1) == self.K:
-            return filled
-        result = x.new_zeros(num_nodes, self.K, num_features)
-        result[:, : filled.size(1)] = filled
+        filled = state[:, lead:].view(num_nodes, -1, F)
+        result = x.new_empty(num_nodes, self.K, F)
+        result[:, : filled.size(1)] = filled  # a copy: the buffers are freed on return
+        result[:, filled.size(1) :] = 0.0
         return result
 
     def message(self, x_j: Tensor, edge_weight: OptTensor) -> Tensor:
@@ -219,3 +242,8 @@ class DelayedDiffusion(MessagePassing):
             f"{self.__class__.__name__}(K={self.K}, compress={self.compress!r}, "
             f"normalization={self.normalization!r})"
         )
+
+
+def _flat_view(buffer: Tensor, rows: int, cols: int) -> Tensor:
+    """The first ``rows * cols`` entries of a flat buffer as a contiguous ``[rows, cols]``."""
+    return buffer[: rows * cols].view(rows, cols)

@@ -50,6 +50,7 @@ __all__ = [
     "NORMALIZATIONS",
     "gain_reference",
     "node_reference",
+    "edge_reference",
     "compress_gain",
     "receiver_scale",
     "check_modes",
@@ -88,6 +89,17 @@ def node_reference(batch, gain_scale: float | None = None) -> Tensor:
     if isinstance(reference, float):
         return batch.x.new_full((num_nodes,), reference)
     return reference.to(batch.x.dtype)
+
+
+def edge_reference(batch, gain_scale: float | None = None) -> Tensor:
+    """Reference amplitude of every edge's receiver: ``[E]``, or a 0-dim tensor when
+    every network of the batch has the same one (no per-edge pass over a large graph).
+    """
+    eta0 = batch.eta0.reshape(-1)
+    if gain_scale is not None or bool((eta0 == eta0[:1]).all()):
+        reference = gain_reference(eta0[0] if gain_scale is None else gain_scale, gain_scale)
+        return torch.as_tensor(reference, dtype=batch.x.dtype, device=batch.x.device)
+    return node_reference(batch, gain_scale)[batch.edge_index[1]]
 
 
 def compress_gain(

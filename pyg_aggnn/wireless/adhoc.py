@@ -8,6 +8,7 @@ import torch
 
 from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.wireless.activation import Activation
+from pyg_aggnn.wireless.geometry import locality_order
 from pyg_aggnn.wireless.pathloss import PathlossScenario, floor_distance, pathloss_amplitude
 from pyg_aggnn.wireless.states import NodeState
 
@@ -121,4 +122,8 @@ class AdHoc(PathlossScenario):
         rx_pos = (
             tx_pos + (torch.rand(m, 2, generator=generator, dtype=torch.float64) * 2 - 1) * offset
         )
+        cutoff = self.cutoff_distance()
+        if cutoff is not None:  # a large network: number the links by place
+            order = locality_order(rx_pos, cutoff)
+            tx_pos, rx_pos = tx_pos[order], rx_pos[order]
         return self.pathloss_layout(tx_pos, rx_pos, torch.arange(m))

@@ -232,3 +232,26 @@ def test_cuda_equals_cpu():
         conv = DelayedDiffusion(10, sparse=sparse)
         out = run(conv, episode.to("cuda"), all_slots=True)
         torch.testing.assert_close(out.cpu(), run(conv, episode, True), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("K, slots", [(1, 5), (4, 9), (6, 6), (10, 7)])
+@pytest.mark.parametrize("normalization", ["damped", "none"])
+def test_buffered_autograd_and_message_paths_agree(K, slots, normalization):
+    """Inference writes into reused buffers; with autograd and on the gather path every
+    slot allocates: all three give the dense closed form."""
+    episode = AdHoc(25, activation=RandomSubsets(9)).episode(slots, seed=4, dtype=torch.float64)
+    episode.x = torch.rand(25, slots, 2, generator=torch.Generator().manual_seed(5)).double()
+    conv = DelayedDiffusion(K, normalization=normalization)
+    expected = dense_sequences(episode, K, normalization=normalization)
+    for all_slots in (False, True):
+        want = expected if all_slots else expected[:, -1]
+        with torch.inference_mode():
+            buffered = run(conv, episode, all_slots)
+        signal = episode.x.clone().requires_grad_()
+        tracked = conv(signal, episode.edge_index, episode.edge_weight, episode.eta0, all_slots)
+        gathered = run(
+            DelayedDiffusion(K, normalization=normalization, sparse=False), episode, all_slots
+        )
+        assert tracked.requires_grad and not buffered.requires_grad
+        for out in (buffered, tracked.detach(), gathered):
+            torch.testing.assert_close(out, want, rtol=1e-12, atol=1e-12)

@@ -104,3 +104,21 @@ def test_check_modes_names_argument_and_choices():
         shift.check_modes("sqrt", "damped")
     with pytest.raises(ValueError, match=r"normalization must be one of .*'softmax'"):
         shift.check_modes("log", "softmax")
+
+
+def test_edge_reference_is_a_scalar_when_every_network_shares_it():
+    from torch_geometric.loader import DataLoader
+
+    from pyg_aggnn.wireless import AdHoc
+
+    same = [AdHoc(6).episode(2, seed=s) for s in range(3)]
+    batch = next(iter(DataLoader(same, batch_size=3)))
+    scalar = shift.edge_reference(batch)
+    assert scalar.dim() == 0 and float(scalar) == float(same[0].eta0)
+    assert float(shift.edge_reference(batch, gain_scale=2.5)) == 2.5
+    mixed = [AdHoc(6).episode(2, seed=0), AdHoc(6, eta0=0.02).episode(2, seed=1)]
+    batch = next(iter(DataLoader(mixed, batch_size=2)))
+    per_edge = shift.edge_reference(batch)
+    expected = shift.node_reference(batch)[batch.edge_index[1]]
+    assert per_edge.shape == (batch.num_edges,)
+    torch.testing.assert_close(per_edge, expected)

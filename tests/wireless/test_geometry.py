@@ -1,6 +1,6 @@
 import torch
 
-from pyg_aggnn.wireless.geometry import candidate_pairs, link_edges
+from pyg_aggnn.wireless.geometry import candidate_pairs, link_edges, locality_order
 
 
 def _brute_pairs(tx_pos, rx_pos, max_distance):
@@ -45,3 +45,33 @@ def test_link_edges_shared_receivers():
     # every edge maps to the physical pair (sender, receiver of the victim)
     assert torch.equal(pair_tx[edge_pair], edge_index[0])
     assert torch.equal(pair_rx[edge_pair], receiver[edge_index[1]])
+
+
+def test_locality_order_lists_points_band_by_band():
+    points = torch.rand(500, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    order = locality_order(points, 0.1)
+    assert torch.equal(torch.sort(order).values, torch.arange(500))  # a permutation
+    x, y = points[order, 0], points[order, 1]
+    band = torch.floor((y - points[:, 1].min()) / 0.1)
+    assert bool((band[1:] >= band[:-1]).all())  # bands in increasing order
+    same = band[1:] == band[:-1]
+    assert bool((x[1:][same] >= x[:-1][same]).all())  # by x within a band
+
+
+def test_large_adhoc_networks_number_their_links_by_place():
+    from pyg_aggnn.wireless import AdHoc
+
+    scenario = AdHoc(3000, reference_links=25)
+    layout = scenario.sample_layout(torch.Generator().manual_seed(1))
+    src, dst = layout.edge_index
+    # interfering links sit a few bands apart in the numbering; in a random order the
+    # typical distance between two indices is m / 3
+    assert (src - dst).abs().double().median() < 3000 / 20
+    strip = torch.floor(
+        (layout.rx_pos[:, 1] - layout.rx_pos[:, 1].min()) / scenario.cutoff_distance()
+    )
+    assert bool((strip[1:] >= strip[:-1]).all())
+    # the positions are still uniform on the square: the order changes no distribution
+    half = scenario.half_width
+    assert layout.tx_pos.abs().max() <= half
+    assert layout.tx_pos.mean(dim=0).abs().max() < 0.05 * half
