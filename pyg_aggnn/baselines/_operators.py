@@ -26,11 +26,13 @@ from torch_geometric.utils import scatter
 
 __all__: list[str] = []
 
-# Above this many stored entries the automatic choice never builds dense matrices.
+# Above this many matrix entries (stored twice, G and its transpose) the automatic
+# choice never builds dense matrices.
 _DENSE_MAX_ENTRIES = 2**26
 # Dense storage pays off when at least this fraction of the m x m entries is non-zero.
 _DENSE_MIN_DENSITY = 0.4
-# Matrices iterated on together by the dense path: a few MB stay in the CPU cache.
+# Matrices (G and G^T) iterated on together by the dense path: 8 MB stay in the
+# last-level CPU cache.
 _BLOCK_BYTES = 2**23
 
 
