@@ -36,7 +36,10 @@ class AdHoc(PathlossScenario):
 
     i.e. :math:`5.6 \cdot 10^{-5}` noise powers for the defaults (:math:`m_{ref} = 25`,
     :math:`p_0 = 2`, :math:`\sigma^2 = 1`, :math:`\gamma = 2.2`, floor ``1e-3``,
-    :math:`d_f = 23.1`), see :meth:`neglected_interference`.
+    :math:`d_f = 23.1`), see :meth:`neglected_interference`. Such large networks also
+    number their links by place (:func:`~pyg_aggnn.wireless.geometry.locality_order` of
+    the receivers, strips of height :math:`d_f`), which keeps the GNNs' neighbourhood
+    products cache-friendly; smaller ones keep the order in which links were drawn.
 
     Args:
         num_links: number of links ``m``.

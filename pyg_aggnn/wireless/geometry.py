@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from pyg_aggnn._validation import check_positive
+
 __all__ = ["candidate_pairs", "link_edges", "locality_order"]
 
 
@@ -70,8 +72,9 @@ def candidate_pairs(
 def locality_order(points: Tensor, band: float) -> Tensor:
     """A permutation that numbers points band by band, and by ``x`` within a band.
 
-    Bands are horizontal strips of height ``band``, so points closer than ``band`` get
-    indices at most about three bands' worth of points apart. Large networks number
+    Bands are horizontal strips of height ``band``, so points closer than ``band`` (in
+    the same or in adjacent strips) get indices less than two strips' worth of points
+    apart. Large networks number
     their links this way: a neighbourhood product over the interference graph then
     reads node rows that are close in memory (the links themselves are exchangeable,
     so the order changes no distribution).
@@ -80,6 +83,7 @@ def locality_order(points: Tensor, band: float) -> Tensor:
         points: ``[m, 2] float`` positions.
         band: strip height ``> 0``, typically the interference cut-off distance.
     """
+    band = check_positive("band", band)
     strip = torch.floor((points[:, 1] - points[:, 1].min()) / band)
     order = torch.argsort(points[:, 0], stable=True)
     return order[torch.argsort(strip[order], stable=True)]
