@@ -9,25 +9,6 @@ from pyg_aggnn.wireless import AdHoc, Cellular, GivenSubsets, PeriodicClocks, Ra
 TOL = {"rtol": 1e-12, "atol": 1e-12}
 
 
-def dense_closed_form(episode, K, features):
-    """y^(k)(t) = S^(t) ... S^(t-k+1) x(t-k) with dense matrices (log + damped, eta0)."""
-    eta = float(episode.eta0)
-    m, T, F = features.shape
-    shifts = []
-    for t in range(T):
-        W = np.log1p(episode.dense_shift(t).numpy() / eta)
-        shifts.append(W / (1.0 + W.sum(axis=1, keepdims=True)))
-    x = features.numpy()
-    out = np.zeros((m, T, K, F))
-    for t in range(T):
-        for k in range(min(K, t + 1)):
-            y = x[:, t - k]
-            for s in range(t - k + 1, t + 1):
-                y = shifts[s] @ y
-            out[:, t, k] = y
-    return torch.from_numpy(out)
-
-
 ACTIVITY = {
     "synchronous": None,
     "random subsets": RandomSubsets(12, num_subsets=5),
@@ -37,7 +18,7 @@ ACTIVITY = {
 
 
 @pytest.mark.parametrize("activity", list(ACTIVITY))
-def test_protocol_equals_batched_layer_and_closed_form(activity):
+def test_protocol_equals_batched_layer_and_closed_form(activity, dense_sequences):
     scenario = AdHoc(30, activation=ACTIVITY[activity])
     episode = scenario.episode(12, seed=4, dtype=torch.float64)
     protocol = AggregationProtocol(K=6, features=("state", "direct_gain"))
@@ -48,7 +29,7 @@ def test_protocol_equals_batched_layer_and_closed_form(activity):
         features, episode.edge_index, episode.edge_weight, episode.eta0, all_slots=True
     )
     torch.testing.assert_close(trace.sequences, layer, **TOL)
-    torch.testing.assert_close(trace.sequences, dense_closed_form(episode, 6, features), **TOL)
+    torch.testing.assert_close(trace.sequences, dense_sequences(episode, 6, x=features), **TOL)
 
 
 @pytest.mark.parametrize("activity", ["synchronous", "random subsets", "periodic clocks"])

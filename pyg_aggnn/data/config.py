@@ -37,6 +37,7 @@ __all__ = [
     "scenario_from_config",
     "object_to_config",
     "object_from_config",
+    "resolve_class",
     "canonical_json",
     "config_hash",
     "short_hash",
@@ -128,11 +129,16 @@ def scenario_to_config(scenario: Scenario) -> dict[str, Any]:
     return object_to_config(scenario, "scenario")
 
 
-def _resolve_class(class_path: object, bases: tuple[type, ...], where: str) -> type:
+def resolve_class(
+    class_path: object, bases: tuple[type, ...], where: str, default_module: str = _PUBLIC_MODULE
+) -> type:
+    """The class named by ``class_path`` (a dotted path, or a bare name exported by
+    ``default_module``); ``ValueError`` unless it subclasses one of ``bases``.
+    """
     if not isinstance(class_path, str) or not class_path:
         raise ValueError(f"{where}.class_path must be a non-empty string, got {class_path!r}")
     module_name, _, name = class_path.rpartition(".")
-    module_name = module_name or _PUBLIC_MODULE
+    module_name = module_name or default_module
     try:
         cls = getattr(importlib.import_module(module_name), name)
     except (ImportError, AttributeError):
@@ -189,7 +195,7 @@ def object_from_config(
     extra = sorted(set(config) - {"class_path", "init_args"})
     if extra:
         raise ValueError(f"{where} has unknown keys {extra}; allowed: ['class_path', 'init_args']")
-    cls = _resolve_class(config.get("class_path"), bases, where)
+    cls = resolve_class(config.get("class_path"), bases, where)
     init_args = config.get("init_args") or {}
     if not isinstance(init_args, Mapping):
         raise ValueError(f"{where}.init_args must be a mapping, got {init_args!r}")

@@ -15,8 +15,8 @@ import torch
 
 from pyg_aggnn._validation import check_choice, check_positive_int
 from pyg_aggnn.data.config import (
-    _resolve_class,
     config_hash,
+    resolve_class,
     scenario_from_config,
     scenario_to_config,
     short_hash,
@@ -89,7 +89,7 @@ def _same_class(path: object, other: object) -> bool:
     if path == other:
         return True
     try:
-        return _resolve_class(path, (object,), "") is _resolve_class(other, (object,), "")
+        return resolve_class(path, (object,), "") is resolve_class(other, (object,), "")
     except ValueError:
         return False
 

@@ -9,7 +9,6 @@ the policy's ``{"class_path", "init_args"}`` under :data:`POLICY_KEY`, which
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from pyg_aggnn.data.config import resolve_class
 from pyg_aggnn.nn.policy import PowerPolicy
 
 __all__ = [
@@ -41,12 +41,7 @@ def policy_from_config(config: Mapping[str, Any]) -> PowerPolicy:
     """
     if not isinstance(config, Mapping) or "class_path" not in config:
         raise ValueError(f"config must be a mapping with a class_path, got {config!r}")
-    path = str(config["class_path"])
-    module_name, _, name = path.rpartition(".")
-    module = importlib.import_module(module_name or "pyg_aggnn.nn")
-    cls = getattr(module, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, PowerPolicy)):
-        raise ValueError(f"class_path must name a PowerPolicy class, got {path!r}")
+    cls = resolve_class(config["class_path"], (PowerPolicy,), "policy", "pyg_aggnn.nn")
     return cls(**dict(config.get("init_args") or {}))
 
 

@@ -97,7 +97,7 @@ def edge_reference(batch, gain_scale: float | None = None) -> Tensor:
     """
     eta0 = batch.eta0.reshape(-1)
     if gain_scale is not None or bool((eta0 == eta0[:1]).all()):
-        reference = gain_reference(eta0[0] if gain_scale is None else gain_scale, gain_scale)
+        reference = gain_reference(eta0[0], gain_scale)
         return torch.as_tensor(reference, dtype=batch.x.dtype, device=batch.x.device)
     return node_reference(batch, gain_scale)[batch.edge_index[1]]
 

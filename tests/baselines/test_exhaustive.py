@@ -38,24 +38,17 @@ def brute_force(H, p0, noise, alpha, p_max=None):
 
 
 @pytest.mark.parametrize("p_max", [None, 2.5])
-def test_matches_brute_force_on_batched_networks(p_max):
+def test_matches_brute_force_on_batched_networks(p_max, batched_edges):
     rng = np.random.default_rng(0)
     sizes = [3, 6, 1, 5]
     nets = [np.abs(rng.normal(size=(m, m))) + np.diag(rng.uniform(0, 1, m)) for m in sizes]
     p0 = [rng.uniform(0.5, 1.5, m) for m in sizes]
     alpha = [rng.uniform(0.1, 1, m) for m in sizes]
-    direct, edge_index, edge_gain, offset = [], [], [], 0
-    for H in nets:
-        d, ei, eg = physics.dense_to_edges(torch.tensor(H))
-        direct.append(d)
-        edge_index.append(ei + offset)
-        edge_gain.append(eg)
-        offset += H.shape[0]
-    batch = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+    direct, edge_index, edge_gain, batch = batched_edges(nets)
     power = exhaustive(
-        torch.cat(direct),
-        torch.cat(edge_index, 1),
-        torch.cat(edge_gain),
+        direct,
+        edge_index,
+        edge_gain,
         torch.tensor(np.concatenate(p0)),
         0.1,
         torch.tensor(np.concatenate(alpha)),

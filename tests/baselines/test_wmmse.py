@@ -47,26 +47,19 @@ def random_network(rng, m):
     return H
 
 
-def test_matches_numpy_reference_on_batched_networks_of_different_sizes():
+def test_matches_numpy_reference_on_batched_networks_of_different_sizes(batched_edges):
     rng = np.random.default_rng(0)
     sizes = [3, 6, 5, 1]
     nets = [random_network(rng, m) for m in sizes]
     p0 = [rng.uniform(0.5, 2.0, m) for m in sizes]
     noise = [rng.uniform(0.05, 1.0, m) for m in sizes]
     alpha = [rng.uniform(0.1, 1.0, m) for m in sizes]
-    direct, edge_index, edge_gain, offset = [], [], [], 0
-    for H in nets:
-        d, ei, eg = physics.dense_to_edges(torch.tensor(H))
-        direct.append(d)
-        edge_index.append(ei + offset)
-        edge_gain.append(eg)
-        offset += H.shape[0]
-    batch = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+    direct, edge_index, edge_gain, batch = batched_edges(nets)
     for budget, p_max in ((None, None), ("cap", 2.0), ("scale", 1.5)):
         power = wmmse(
-            torch.cat(direct),
-            torch.cat(edge_index, 1),
-            torch.cat(edge_gain),
+            direct,
+            edge_index,
+            edge_gain,
             torch.tensor(np.concatenate(p0)),
             torch.tensor(np.concatenate(noise)),
             torch.tensor(np.concatenate(alpha)),

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 import torch
 from torch_geometric.loader import DataLoader
@@ -8,32 +7,6 @@ from pyg_aggnn.nn import DelayedDiffusion
 from pyg_aggnn.wireless import D2D, AdHoc, Cellular, GaussianIC, RandomSubsets
 
 MODES = [("none", "none"), ("log", "none"), ("log", "damped"), ("log", "mean"), ("none", "damped")]
-
-
-def dense_sequences(episode, K, compress="log", normalization="damped", eta=None):
-    """Closed form y^(k)(t) = S(t) ... S(t-k+1) x(t-k) with dense NumPy matrices."""
-    eta = float(episode.eta0) if eta is None else eta
-    eta = eta if eta > 0 else 1.0
-    x = episode.x.double().numpy()
-    m, T, F = x.shape
-    shifts = []
-    for t in range(T):
-        S = episode.dense_shift(t).double().numpy()
-        W = np.log1p(S / eta) if compress == "log" else S
-        d = W.sum(axis=1, keepdims=True)
-        if normalization == "damped":
-            W = W / (1.0 + d)
-        elif normalization == "mean":
-            W = np.divide(W, d, out=np.zeros_like(W), where=d > 0)
-        shifts.append(W)
-    out = np.zeros((m, T, K, F))
-    for t in range(T):
-        for k in range(min(K, t + 1)):
-            y = x[:, t - k]
-            for s in range(t - k + 1, t + 1):
-                y = shifts[s] @ y
-            out[:, t, k] = y
-    return torch.from_numpy(out)
 
 
 def small_episode():
@@ -74,7 +47,9 @@ def test_repr_and_validation():
 @pytest.mark.parametrize("compress,normalization", MODES)
 @pytest.mark.parametrize("sparse", [True, False])
 @pytest.mark.parametrize("K", [1, 3, 7])
-def test_equals_dense_closed_form_on_hand_written_graph(compress, normalization, sparse, K):
+def test_equals_dense_closed_form_on_hand_written_graph(
+    compress, normalization, sparse, K, dense_sequences
+):
     episode = small_episode()
     conv = DelayedDiffusion(K, compress, normalization, sparse=sparse)
     expected = dense_sequences(episode, K, compress, normalization)
@@ -97,7 +72,7 @@ def test_first_hops_by_hand():
 
 
 @pytest.mark.parametrize("asynchronous", [False, True])
-def test_equals_closed_form_on_simulated_episode(asynchronous):
+def test_equals_closed_form_on_simulated_episode(asynchronous, dense_sequences):
     activation = RandomSubsets(8, num_subsets=4) if asynchronous else None
     episode = AdHoc(20, activation=activation).episode(14, seed=3, dtype=torch.float64)
     episode.x = torch.rand(20, 14, 3, generator=torch.Generator().manual_seed(0)).double()
@@ -236,7 +211,7 @@ def test_cuda_equals_cpu():
 
 @pytest.mark.parametrize("K, slots", [(1, 5), (4, 9), (6, 6), (10, 7)])
 @pytest.mark.parametrize("normalization", ["damped", "none"])
-def test_buffered_autograd_and_message_paths_agree(K, slots, normalization):
+def test_buffered_autograd_and_message_paths_agree(K, slots, normalization, dense_sequences):
     """Inference writes into reused buffers; with autograd and on the gather path every
     slot allocates: all three give the dense closed form."""
     episode = AdHoc(25, activation=RandomSubsets(9)).episode(slots, seed=4, dtype=torch.float64)
