@@ -19,14 +19,16 @@ from pathlib import Path
 
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
-from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 
 from lightning_modules.datamodule import WirelessDataModule
 from lightning_modules.primal_dual import PrimalDualModule
 from lightning_modules.progress import LineProgressBar
+from pyg_aggnn._cli_errors import one_line, usage_line
+from pyg_aggnn.evaluation.checkpoints import read_checkpoint
 
-__all__ = ["AggGNNCLI", "fit", "validate", "test", "train"]
+__all__ = ["AggGNNCLI", "ArgumentParser", "fit", "validate", "test", "train"]
 
 TRAINER_DEFAULTS: dict = {
     "default_root_dir": "outputs",
@@ -34,6 +36,20 @@ TRAINER_DEFAULTS: dict = {
     "log_every_n_steps": 10,
     "accelerator": "auto",
 }
+
+
+class ArgumentParser(LightningArgumentParser):
+    """LightningCLI's parser whose errors are the usage line and ``error: <what>`` (exit
+    status 2) instead of the usage of every option.
+    """
+
+    def error(self, message: str, ex: Exception | None = None):
+        if not self.exit_on_error:  # a parser used inside jsonargparse raises instead
+            super().error(message, ex)
+        parser = getattr(ex, "subcommand_parser", None) or self
+        prog = parser.prog.replace(" [options]", "")  # a subcommand's: "pyg-aggnn [options] fit"
+        sys.stderr.write(f"{usage_line(prog)}\nerror: {one_line(message)}\n")
+        raise SystemExit(2)
 
 
 class AggGNNCLI(LightningCLI):
@@ -45,7 +61,12 @@ class AggGNNCLI(LightningCLI):
     * prints plain progress lines (:class:`~lightning_modules.LineProgressBar`) when the
       output is not a terminal;
     * ``--torch_threads N`` sets PyTorch's CPU threads (default: 1; networks of tens of
-      links train several times faster on one thread than on two busy cores).
+      links train several times faster on one thread than on two busy cores);
+    * an argument or config entry that does not parse prints the usage line and
+      ``error: <what>`` (exit status 2, :class:`ArgumentParser`);
+    * a ``--ckpt_path`` file is read first with
+      :func:`~pyg_aggnn.evaluation.checkpoints.read_checkpoint`, so that a damaged file
+      or one that would run code is refused with one error naming it.
     """
 
     def __init__(self, args: list[str] | None = None, run: bool = True, **kwargs):
@@ -63,8 +84,18 @@ class AggGNNCLI(LightningCLI):
             trainer_defaults=trainer_defaults,
             seed_everything_default=0,
             save_config_kwargs={"overwrite": True},
+            parser_class=kwargs.pop("parser_class", ArgumentParser),
             **kwargs,
         )
+
+    def _parse_ckpt_path(self) -> None:
+        # LightningCLI reads the hyper-parameters of --ckpt_path (with weights_only=True)
+        # before anything is built; the package's reader goes first, for its errors
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if ckpt_path and Path(ckpt_path).is_file():
+            read_checkpoint(ckpt_path)
+        super()._parse_ckpt_path()
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_argument(
@@ -107,7 +138,7 @@ class AggGNNCLI(LightningCLI):
 
 
 def _subcommand(name: str, argv: list[str]) -> int:
-    AggGNNCLI(args=[name, *argv])
+    AggGNNCLI(args=[name, *argv], parser_kwargs={"prog": "pyg-aggnn"})
     return 0
 
 
@@ -151,7 +182,7 @@ def train(argv: list[str]) -> int:
     """``pyg-aggnn train``: fit (the default config unless ``--config``), then print the
     trained policy's test result against the baselines.
     """
-    cli = AggGNNCLI(args=argv, run=False)
+    cli = AggGNNCLI(args=argv, run=False, parser_kwargs={"prog": "pyg-aggnn train"})
     cli.trainer.fit(cli.model, cli.datamodule)
     cli.trainer.test(cli.model, cli.datamodule, verbose=False)
     if cli.trainer.is_global_zero:

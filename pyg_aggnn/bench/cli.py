@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from pyg_aggnn._cli_errors import ArgumentParser
 from pyg_aggnn.bench.timing import machine_info
 
 SUITES = ("latency", "wmmse", "training", "generation")
@@ -219,7 +220,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``pyg-aggnn bench``."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="pyg-aggnn bench",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,

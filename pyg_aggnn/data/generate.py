@@ -5,12 +5,17 @@ Generation is reproducible (every sample has its own seed, see
 recorded in the manifest one by one, so running the same command after a crash or a
 ``kill -9`` finishes the dataset with the same bytes as an uninterrupted run) and
 verifiable (a run over a complete dataset checks every shard against the manifest;
-``--repair`` regenerates the shards that do not match).
+``--repair`` regenerates the shards that do not match, and rebuilds a damaged
+``manifest.json`` from the shards whose bytes match the regenerated ones).
+
+Concurrent runs are safe: a run locks the dataset directory before it creates or
+removes anything in it, a second run on the same directory stops at once, and a run
+that fails only ever removes what it created itself (the dataset directory while it
+still holds the lock and no shard is written, then the parents it made, if empty).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import ctypes
 import errno
@@ -27,16 +32,25 @@ from typing import IO, Any
 
 import torch
 
+from pyg_aggnn._cli_errors import ArgumentParser
 from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.data.config import canonical_json
 from pyg_aggnn.data.generation_config import GenerationConfig
-from pyg_aggnn.data.manifest import generator_versions, load_manifest, read_shard, record_shard
+from pyg_aggnn.data.manifest import (
+    generator_versions,
+    load_manifest,
+    new_manifest,
+    read_shard,
+    record_shard,
+)
 from pyg_aggnn.data.storage import (
     CONFIG_FILE,
     MANIFEST_FILE,
     DatasetError,
     DirectoryLock,
     atomic_write,
+    create_directory,
+    remove_empty_directories,
     remove_temporary_files,
     serialize_episodes,
     sha256_hex,
@@ -54,6 +68,7 @@ class _Task:
     stop: int
     file: str
     expected_sha256: str | None  # a shard the manifest knows must come out identical
+    keep_file: bool = False  # the file already holds the expected bytes: do not rewrite it
 
 
 # ---------------------------------------------------------------------- shard building
@@ -85,6 +100,8 @@ def _build_shard(config: dict[str, Any], task: _Task, directory: str, fsync: boo
     entry["bytes"] = len(data)
     if task.expected_sha256 is not None and digest != task.expected_sha256:
         return {"split": task.split, "entry": entry, "mismatch": True}
+    if task.keep_file:
+        return {"split": task.split, "entry": entry, "mismatch": False}
     path = Path(directory) / task.file
     try:
         atomic_write(path, data, fsync=fsync)
@@ -200,7 +217,8 @@ def generate_dataset(
         workers: worker processes (default: ``1``, in this process); the bytes do not
             depend on it.
         repair: regenerate recorded shards that no longer match the manifest instead of
-            reporting them (default: ``False``).
+            reporting them, and rebuild a damaged manifest from the shards whose bytes
+            match the regenerated ones (default: ``False``).
         progress: show progress on ``stream`` (default: ``True``).
         fsync: flush every file to the disk before renaming it (default: ``True``).
         stream: where progress and messages go (default: ``sys.stderr``).
@@ -210,8 +228,9 @@ def generate_dataset(
 
     Raises:
         ValueError: a bad argument or config value (nothing is written).
-        DatasetError: an unwritable root, a full disk, a corrupt shard without
-            ``repair``, or code that no longer reproduces the recorded bytes.
+        DatasetError: an unwritable root, a full disk, a directory another process is
+            writing, a corrupt shard or manifest without ``repair``, or code that no
+            longer reproduces the recorded bytes.
     """
     check_positive_int("workers", workers)
     stream = sys.stderr if stream is None else stream
@@ -226,33 +245,27 @@ def generate_dataset(
             f"not enough disk space for {directory}: needs about {needed / 1e6:.1f} MB more, "
             f"{free / 1e6:.1f} MB free on {ancestor}"
         )
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for split in config.splits:
-            (directory / split).mkdir(exist_ok=True)
-    except OSError as error:
-        _remove_created(directory, ancestor)
-        raise DatasetError(f"cannot create {directory}: {error.strerror}") from None
+    created = create_directory(directory)
     start, finished = time.perf_counter(), False
     try:
         with DirectoryLock(directory):
             try:
+                for split in config.splits:
+                    (directory / split).mkdir(exist_ok=True)
                 written = _generate_locked(
                     directory, config, canonical, workers, repair, progress, fsync, stream
                 )
                 finished = True
             finally:
                 remove_temporary_files(directory)
+                if not finished and directory.absolute() in created:
+                    if not _present_bytes(directory):  # nothing worth resuming
+                        shutil.rmtree(directory, ignore_errors=True)
     except OSError as error:
-        reason = error.strerror or str(error)
-        where = f" while writing {error.filename}" if error.filename else ""
-        hint = ""
-        if error.errno == errno.ENOSPC:
-            hint = "; complete shards were kept: free some space and run again to resume"
-        raise DatasetError(f"{reason}{where}{hint}") from None
+        raise _write_error(error) from None
     finally:
-        if not finished and not _present_bytes(directory):
-            _remove_created(directory, ancestor)
+        if not finished:  # never the dataset directory unlocked: another run may own it
+            remove_empty_directories([p for p in created if p != directory.absolute()])
     if progress:
         size = _present_bytes(directory) / 1e6
         print(
@@ -270,14 +283,13 @@ def _present_bytes(directory: Path) -> int:
     return sum(path.stat().st_size for path in directory.glob("*/shard-*.pt"))
 
 
-def _remove_created(directory: Path, ancestor: Path) -> None:
-    """Remove what this run created under ``ancestor`` (nothing if the directory existed)."""
-    top = directory.absolute()
-    if top == ancestor:
-        return
-    while top.parent != ancestor:
-        top = top.parent
-    shutil.rmtree(top, ignore_errors=True)
+def _write_error(error: OSError) -> DatasetError:
+    reason = error.strerror or str(error)
+    where = f" while writing {error.filename}" if error.filename else ""
+    hint = ""
+    if error.errno == errno.ENOSPC:
+        hint = "; complete shards were kept: free some space and run again to resume"
+    return DatasetError(f"{reason}{where}{hint}")
 
 
 def _generate_locked(directory, config, canonical, workers, repair, progress, fsync, stream):
@@ -292,7 +304,14 @@ def _generate_locked(directory, config, canonical, workers, repair, progress, fs
             )
     else:
         atomic_write(config_path, text, fsync=fsync)
-    manifest = load_manifest(directory, config)
+    try:
+        manifest = load_manifest(directory, config)
+    except DatasetError as error:
+        if not repair:
+            raise DatasetError(f"{error}; --repair rebuilds it from the shards") from None
+        print(f"generate: rebuilding {MANIFEST_FILE} from the shards: {error}", file=stream)
+        manifest = new_manifest(config)
+        _adopt_shards(directory, config, manifest, canonical, workers, fsync, stream)
     tasks, problems, done = _plan(directory, config, manifest)
     if problems and manifest["complete"] and not repair:
         listing = "\n  ".join(problems)
@@ -335,6 +354,37 @@ def _generate_locked(directory, config, canonical, workers, repair, progress, fs
     return len(tasks)
 
 
+def _adopt_shards(directory, config, manifest, canonical, workers, fsync, stream) -> None:
+    """Record in ``manifest`` the shard files whose bytes this code regenerates exactly;
+    the others are left to be regenerated. If none matches, the shards were made by
+    other code (or are all damaged): :class:`DatasetError`, and nothing is changed.
+    """
+    tasks = []
+    for split, spec in config.splits.items():
+        for shard in range(spec.num_shards):
+            name = shard_file(split, shard)
+            try:
+                digest = sha256_hex((directory / name).read_bytes())
+            except OSError:  # missing: generated like any other shard
+                continue
+            start, stop = spec.shard_bounds(shard)
+            tasks.append(_Task(split, start, stop, name, digest, keep_file=True))
+    results = list(_run(tasks, canonical, directory, workers, fsync))
+    matched = [r for r in results if not r["mismatch"]]
+    if results and not matched:
+        raise DatasetError(
+            f"none of the {len(results)} shard(s) of {directory} is what this code "
+            f"({generator_versions()}) generates for its config, so {MANIFEST_FILE} cannot "
+            "be rebuilt from them; generate the dataset anew in another root"
+        )
+    for result in matched:
+        record_shard(manifest, result["split"], result["entry"])
+    for result in results:
+        if result["mismatch"]:
+            print(f"generate: regenerating {result['entry']['file']}: bytes differ", file=stream)
+    write_json(directory / MANIFEST_FILE, manifest, fsync=fsync)
+
+
 def _run(tasks: list[_Task], canonical: dict, directory: Path, workers: int, fsync: bool):
     if workers == 1 or len(tasks) <= 1:
         for task in tasks:
@@ -355,8 +405,11 @@ def _run(tasks: list[_Task], canonical: dict, directory: Path, workers: int, fsy
 
 # ---------------------------------------------------------------------- command line
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``pyg-aggnn generate``."""
-    parser = argparse.ArgumentParser(
+    """Entry point of ``pyg-aggnn generate``. A bad value raises ``ValueError`` and a
+    dataset that cannot be written or repaired :class:`DatasetError`, which
+    ``pyg-aggnn`` prints as one line (exit status 2 and 1).
+    """
+    parser = ArgumentParser(
         prog="pyg-aggnn generate",
         description="Generate a dataset of wireless episodes to <root>/<name>-<hash>/.",
     )
@@ -367,7 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     parser.add_argument(
-        "--repair", action="store_true", help="regenerate shards that fail verification"
+        "--repair",
+        action="store_true",
+        help="regenerate shards that fail verification; rebuild a damaged manifest.json "
+        "from the shards whose bytes match the regenerated ones",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument(
@@ -387,12 +443,6 @@ def main(argv: list[str] | None = None) -> int:
             progress=not args.quiet,
             fsync=not args.no_fsync,
         )
-    except (ValueError, FileNotFoundError, IsADirectoryError) as error:
-        print(f"pyg-aggnn generate: error: {error}", file=sys.stderr)
-        return 2
-    except DatasetError as error:
-        print(f"pyg-aggnn generate: error: {error}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("pyg-aggnn generate: interrupted; run the same command to resume", file=sys.stderr)
         return 130

@@ -49,7 +49,12 @@ def new_manifest(config: GenerationConfig) -> dict[str, Any]:
 
 
 def load_manifest(directory: Path, config: GenerationConfig) -> dict[str, Any]:
-    """The manifest in ``directory`` (a new one if there is none), checked against ``config``."""
+    """The manifest in ``directory`` (a new one if there is none), checked against ``config``.
+
+    Raises:
+        DatasetError: the manifest cannot be read, lacks an entry it must have, or
+            belongs to another config.
+    """
     path = Path(directory) / MANIFEST_FILE
     if not path.exists():
         return new_manifest(config)
@@ -60,7 +65,34 @@ def load_manifest(directory: Path, config: GenerationConfig) -> dict[str, Any]:
             f"{path} belongs to another config (config_sha256 {recorded!r}, expected "
             f"{config.hash}); delete the directory to regenerate it"
         )
+    problem = _structure_problem(manifest, config)
+    if problem is not None:
+        raise DatasetError(f"{path} is damaged: {problem}")
     return manifest
+
+
+_ENTRY_TYPES = {"file": str, "start": int, "stop": int, "sha256": str, "bytes": int}
+
+
+def _structure_problem(manifest: dict[str, Any], config: GenerationConfig) -> str | None:
+    """What a parsed manifest lacks (``None`` if nothing): the code indexes all of it."""
+    if not isinstance(manifest.get("complete"), bool):
+        return "'complete' must be true or false"
+    if not isinstance(manifest.get("generator"), dict):
+        return "'generator' must be a mapping"
+    splits = manifest.get("splits")
+    if not isinstance(splits, dict) or set(splits) != set(config.splits):
+        return f"'splits' must list exactly {sorted(config.splits)}"
+    for split, recorded in splits.items():
+        shards = recorded.get("shards") if isinstance(recorded, dict) else None
+        if not isinstance(shards, list):
+            return f"split {split!r} has no list of shards"
+        for entry in shards:
+            if not isinstance(entry, dict) or not all(
+                isinstance(entry.get(k), t) for k, t in _ENTRY_TYPES.items()
+            ):
+                return f"a shard entry of split {split!r} lacks one of {sorted(_ENTRY_TYPES)}"
+    return None
 
 
 def record_shard(manifest: dict[str, Any], split: str, entry: dict[str, Any]) -> None:

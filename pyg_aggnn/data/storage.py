@@ -40,6 +40,8 @@ __all__ = [
     "read_json",
     "sha256_hex",
     "remove_temporary_files",
+    "create_directory",
+    "remove_empty_directories",
     "shard_file",
     "CONFIG_FILE",
     "MANIFEST_FILE",
@@ -174,8 +176,55 @@ def remove_temporary_files(directory: Path) -> list[Path]:
     return removed
 
 
+def create_directory(directory: Path) -> list[Path]:
+    """Create ``directory`` and its missing parents; returns the ones this call created,
+    outermost first (one that another process creates meanwhile is not among them), so
+    that a failed run can remove exactly those.
+
+    Raises:
+        DatasetError: a directory cannot be created (nothing created is left behind).
+    """
+    missing, path = [], Path(directory).absolute()
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    created: list[Path] = []
+    try:
+        for path in reversed(missing):
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+            created.append(path)
+    except OSError as error:
+        remove_empty_directories(created)
+        raise DatasetError(f"cannot create {directory}: {error.strerror}") from None
+    return created
+
+
+def remove_empty_directories(directories: Sequence[Path]) -> None:
+    """Remove those of ``directories`` that are empty, innermost first (``rmdir`` never
+    removes a directory that another process has put something in).
+    """
+    for path in reversed(directories):
+        try:
+            path.rmdir()
+        except OSError:  # not empty, or already gone
+            pass
+
+
+def _same_directory(fd: int, directory: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(directory))
+    except FileNotFoundError:
+        return False
+
+
 class DirectoryLock:
     """An exclusive, non-blocking ``flock`` on a directory (released when the process dies).
+
+    Taking it fails with :class:`DatasetError` if another process holds it, or if the
+    directory was removed (by the holder) between opening and locking it.
 
     Args:
         directory: the directory to lock.
@@ -194,6 +243,12 @@ class DirectoryLock:
             raise DatasetError(
                 f"{self.directory} is being written by another process; wait for it to finish"
             ) from None
+        if not _same_directory(fd, self.directory):
+            # the run that held the lock removed the directory before letting go of it
+            os.close(fd)
+            raise DatasetError(
+                f"{self.directory} was removed by another process meanwhile; run again"
+            )
         self._fd = fd
         return self
 

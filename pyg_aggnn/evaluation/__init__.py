@@ -1,7 +1,13 @@
 """Evaluation of trained policies and baselines: metrics, transference, reports."""
 
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
-from pyg_aggnn.evaluation.checkpoints import load_module, policy_from_config, save_module
+from pyg_aggnn.evaluation.checkpoints import (
+    CheckpointError,
+    load_module,
+    policy_from_config,
+    read_checkpoint,
+    save_module,
+)
 from pyg_aggnn.evaluation.episodes import dataset_episodes, simulate_episodes
 from pyg_aggnn.evaluation.evaluator import MethodResult, evaluate
 from pyg_aggnn.evaluation.metrics import NetworkMetrics, network_metrics
@@ -29,6 +35,8 @@ __all__ = [
     "MethodResult",
     "simulate_episodes",
     "dataset_episodes",
+    "CheckpointError",
+    "read_checkpoint",
     "load_module",
     "save_module",
     "policy_from_config",

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from pyg_aggnn._cli_errors import ArgumentParser
 from pyg_aggnn.data.config import scenario_from_config, scenario_to_config
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
 from pyg_aggnn.evaluation.checkpoints import load_module, training_scenario
@@ -48,7 +49,7 @@ def parse_scenario(text: str):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="pyg-aggnn evaluate",
         description=(
             "Evaluate trained policies (PrimalDualModule checkpoints) and the classical "
@@ -237,13 +238,11 @@ def _module_with_hops(module, K: int):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``pyg-aggnn evaluate``."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        results, meta = run_evaluation(args)
-    except ValueError as error:
-        parser.error(str(error))
+    """Entry point of ``pyg-aggnn evaluate``; a bad value (a damaged or refused
+    checkpoint included) raises ``ValueError``, which ``pyg-aggnn`` prints as one line.
+    """
+    args = _parser().parse_args(argv)
+    results, meta = run_evaluation(args)
     print(format_table(summary_rows(results)))
     paths = write_results(args.out, results, meta)
     print(f"written: {', '.join(str(p) for p in paths.values())}")

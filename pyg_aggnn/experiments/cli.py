@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from pyg_aggnn._cli_errors import ArgumentParser
 from pyg_aggnn.experiments.budget import get_budget
 from pyg_aggnn.experiments.common import Context
 from pyg_aggnn.experiments.index import write_index, write_output
@@ -64,7 +65,7 @@ def run_experiment(name: str, ctx: Context):
 
 def _parser() -> argparse.ArgumentParser:
     listing = "\n".join(f"  {name:<22} {help_}" for name, (_, help_) in EXPERIMENTS.items())
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="pyg-aggnn reproduce",
         description=__doc__.split("Examples::")[0].replace("``", ""),
         epilog=f"experiments:\n{listing}\n  {'all':<22} every experiment, then the index\n\n"
@@ -88,7 +89,6 @@ def _quiet() -> None:
     for logger in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logging.getLogger(logger).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", category=UserWarning, module="lightning")
-    warnings.filterwarnings("ignore", message=".*weights_only.*")
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 

@@ -8,7 +8,7 @@ from pyg_aggnn.wireless import AdHoc
 
 def test_round_trip_gives_the_same_policy(tiny_run):
     module = load_module(tiny_run.checkpoint)
-    stored = torch.load(tiny_run.checkpoint, weights_only=False)
+    stored = torch.load(tiny_run.checkpoint, weights_only=True)
     assert stored[POLICY_KEY]["class_path"] == "pyg_aggnn.nn.AggGNN"
     assert isinstance(module.policy, AggGNN) and module.policy.K == 3
     weights = {

@@ -6,6 +6,7 @@ import yaml
 
 from lightning_modules.cli import AggGNNCLI, result_table, train
 from lightning_modules.primal_dual import PrimalDualModule
+from pyg_aggnn.evaluation.checkpoints import load_module
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 EXPERIMENTS = sorted(p for p in CONFIGS.rglob("*.yaml") if "data" not in p.parts)
@@ -85,11 +86,14 @@ def test_train_prints_the_result_against_the_baselines(tmp_path, capsys):
         assert row in out
     # the run can be resumed and its checkpoint loads without repeating the config
     (checkpoint,) = tmp_path.rglob("last.ckpt")
-    module = PrimalDualModule.load_from_checkpoint(checkpoint)
-    state = torch.load(checkpoint, weights_only=False)["state_dict"]
+    module = PrimalDualModule.load_from_checkpoint(checkpoint, weights_only=True)
+    state = torch.load(checkpoint, weights_only=True)["state_dict"]
     for name, value in module.state_dict().items():
         assert torch.equal(value, state[name]), name
     assert module.duals.size == 25
+    # and through the package's safe loader, as pyg-aggnn evaluate reads it
+    loaded = load_module(checkpoint)
+    assert repr(loaded.policy) == repr(module.policy) and not loaded.training
 
 
 def test_result_table_lists_policy_and_baselines():
