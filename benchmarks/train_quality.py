@@ -11,11 +11,22 @@ value.
 
     python benchmarks/train_quality.py                   # both settings, seed 0
     python benchmarks/train_quality.py --settings m25 --seeds 0 1 2
+
+``--suite model_based`` instead trains every shipped model-based config (WCGCN and MLP,
+``configs/wcgcn/*.yaml`` and ``configs/mlp_gaussian_ic_k10.yaml``) at its own default
+budget on each seed and reports the test sum rate in % of the centralized WMMSE (100
+iterations): per seed, then mean, min and max, with the stall detector's verdict and
+the wall time; ``--json`` writes the rows:
+
+    python benchmarks/train_quality.py --suite model_based --seeds 0 1 2 3 --json out.json
+    python benchmarks/train_quality.py --suite model_based --configs wcgcn/gaussian_ic_k10_0db
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -23,6 +34,7 @@ from pathlib import Path
 import torch
 from lightning.pytorch import Callback
 
+from lightning_modules.callbacks import StallDetector
 from lightning_modules.cli import AggGNNCLI
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -56,6 +68,19 @@ SETTINGS = {
 }
 
 
+MODEL_BASED = [
+    "wcgcn/gaussian_ic_k10_0db",
+    "wcgcn/gaussian_ic_k10_10db",
+    "mlp_gaussian_ic_k10_0db",
+    "mlp_gaussian_ic_k10",
+    "wcgcn/gaussian_ic_k30_0db",
+    "wcgcn/gaussian_ic_k30_10db",
+    "wcgcn/gaussian_ic_k50_0db",
+    "wcgcn/gaussian_ic_k50_10db",
+    "wcgcn/d2d_m50",
+]
+
+
 class Timeline(Callback):
     """Wall time and validation sum rate at every validation."""
 
@@ -83,7 +108,42 @@ def run(name: str, args: list[str], seed: int, root: Path) -> dict:
     metrics = {k: float(v) for k, v in cli.trainer.callback_metrics.items()}
     final = timeline.points[-1][2]
     reached = next((t for _, t, v in timeline.points if v >= 0.98 * final), float("nan"))
-    return {"name": name, "seconds": seconds, "reached": reached, "metrics": metrics}
+    detector = next((c for c in cli.trainer.callbacks if isinstance(c, StallDetector)), None)
+    return {
+        "name": name,
+        "seconds": seconds,
+        "reached": reached,
+        "metrics": metrics,
+        "steps": cli.trainer.global_step,
+        "stalled_at": None if detector is None else detector.stalled_at,
+    }
+
+
+def model_based(configs: list[str], seeds: list[int], root: Path, out: str | None) -> None:
+    """Every model-based config on every seed, in % of the centralized WMMSE."""
+    rows = []
+    for config in configs:
+        percents = []
+        for seed in seeds:
+            result = run(config, ["--config", str(CONFIGS / f"{config}.yaml")], seed, root)
+            m = result["metrics"]
+            percent = 100 * m["test/sum_rate"] / m["test/sum_rate_wmmse"]
+            percents.append(percent)
+            stall = "none" if result["stalled_at"] is None else f"at step {result['stalled_at']}"
+            print(
+                f"{config:<30} seed {seed}: {percent:6.1f} % of WMMSE "
+                f"({m['test/sum_rate']:.4f} / {m['test/sum_rate_wmmse']:.4f}), "
+                f"{result['steps']} steps in {result['seconds']:.0f} s, stall: {stall}",
+                flush=True,
+            )
+            rows.append({"config": config, "seed": seed, "percent_of_wmmse": percent, **result})
+        print(
+            f"{config:<30} mean {statistics.mean(percents):.1f} %, min {min(percents):.1f} %, "
+            f"max {max(percents):.1f} % over seeds {seeds}",
+            flush=True,
+        )
+    if out:
+        Path(out).write_text(json.dumps(rows, indent=1))
 
 
 def report(setting: str, seed: int, results: list[dict]) -> None:
@@ -111,8 +171,14 @@ def main() -> None:
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--root", default="outputs/train_quality")
+    parser.add_argument("--suite", choices=("model_free", "model_based"), default="model_free")
+    parser.add_argument("--configs", nargs="+", default=MODEL_BASED, choices=MODEL_BASED)
+    parser.add_argument("--json", default=None, help="model_based: write the rows here")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, 1 thread per process, CPU")
+    if args.suite == "model_based":
+        model_based(args.configs, args.seeds, Path(args.root), args.json)
+        return
     for setting in args.settings:
         for seed in args.seeds:
             results = [

@@ -1,5 +1,6 @@
 """LightningModules, DataModules and callbacks of pyg_aggnn."""
 
+from lightning_modules.callbacks import StallDetector
 from lightning_modules.comparison import BaselineComparison
 from lightning_modules.datamodule import WirelessDataModule
 from lightning_modules.duals import DualVariables
@@ -16,4 +17,5 @@ __all__ = [
     "OnlineEpisodes",
     "LineProgressBar",
     "BaselineComparison",
+    "StallDetector",
 ]

@@ -53,6 +53,10 @@ class WirelessDataModule(LightningDataModule):
     worker draws different, reproducible samples, keyed by the seed and the global
     step, so a resumed run continues the same stream); validation and test are fixed
     held-out sets of ``val_size`` and ``test_size`` episodes from their own streams.
+    With ``train_size``, training instead cycles through the first ``train_size``
+    episodes of that stream, simulated once and reshuffled every epoch (an in-memory
+    training set: on small networks simulating an episode costs more than training on
+    it).
 
     **On disk** (``dataset``): the ``train``, ``val`` and ``test`` splits of a dataset
     written by ``pyg-aggnn generate`` (:class:`~pyg_aggnn.data.WirelessDataset`), the
@@ -70,7 +74,10 @@ class WirelessDataModule(LightningDataModule):
         num_slots: slots ``T`` per episode (online; default: ``10``).
         batch_size: training episodes per batch and device (default: ``32``).
         batches_per_epoch: batches per training epoch, or ``None`` for one endless
-            epoch (online; default: ``50``).
+            epoch (online without ``train_size``; default: ``50``).
+        train_size: training episodes simulated once and reused, an epoch being one
+            pass over them, or ``None`` for new episodes throughout (online;
+            default: ``None``).
         val_size: held-out validation episodes (online; default: ``128``).
         test_size: held-out test episodes (online; default: ``512``).
         eval_batch_size: episodes per validation/test batch (default: ``64``).
@@ -86,6 +93,7 @@ class WirelessDataModule(LightningDataModule):
         num_slots: int = 10,
         batch_size: int = 32,
         batches_per_epoch: int | None = 50,
+        train_size: int | None = None,
         val_size: int = 128,
         test_size: int = 512,
         eval_batch_size: int = 64,
@@ -115,6 +123,11 @@ class WirelessDataModule(LightningDataModule):
             if batches_per_epoch is None
             else check_positive_int("batches_per_epoch", batches_per_epoch)
         )
+        self.train_size = (
+            None if train_size is None else check_positive_int("train_size", train_size)
+        )
+        if self.train_size is not None and dataset is not None:
+            raise ValueError("train_size is for simulated episodes; give it without dataset")
         self.val_size = check_positive_int("val_size", val_size)
         self.test_size = check_positive_int("test_size", test_size)
         self.eval_batch_size = check_positive_int("eval_batch_size", eval_batch_size)
@@ -143,8 +156,9 @@ class WirelessDataModule(LightningDataModule):
 
                 self._splits[split] = _Indexed(WirelessDataset(self.dataset, split=split))
             else:
-                size = self.val_size if split == "val" else self.test_size
-                stream = Stream.VAL if split == "val" else Stream.TEST
+                sizes = {"train": self.train_size, "val": self.val_size, "test": self.test_size}
+                streams = {"train": Stream.TRAIN, "val": Stream.VAL, "test": Stream.TEST}
+                size, stream = sizes[split], streams[split]
                 self._splits[split] = [
                     simulate(self.scenarios, self.num_slots, self.seed, stream, index, self.layout)
                     for index in range(size)
@@ -161,8 +175,13 @@ class WirelessDataModule(LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         rank, world_size = self._distribution()
-        if self.dataset is not None:
+        if self.dataset is not None or self.train_size is not None:
             data = self._split("train")
+            if len(data) < self.batch_size * world_size:
+                raise ValueError(
+                    f"the training set of {len(data)} episodes must hold at least one batch "
+                    f"of batch_size={self.batch_size} per rank on {world_size} rank(s)"
+                )
             sampler = DistributedSampler(
                 data,
                 num_replicas=world_size,

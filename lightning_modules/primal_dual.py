@@ -22,6 +22,7 @@ from pyg_aggnn._validation import check_choice, check_non_negative, check_positi
 from pyg_aggnn.baselines import Baseline
 from pyg_aggnn.nn import AggGNN
 from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
+from pyg_aggnn.nn.power_map import POWER_MAPS, continuous_power, saturated
 from pyg_aggnn.wireless.holding import credit, hold, last_active_slot
 
 __all__ = ["PrimalDualModule"]
@@ -66,7 +67,8 @@ class PrimalDualModule(LightningModule):
       Neither depends on the action it scores, so the estimate stays unbiased, and only
       observed rates and powers enter.
     * ``mode="model_based"`` (WCGCN's unsupervised training): the continuous power
-      :math:`p = p_0 \pi` and autograd through the rate formula.
+      :math:`p \in [0, p_0]` of the logits under ``power_map``
+      (:mod:`pyg_aggnn.nn.power_map`) and autograd through the rate formula.
 
     Networks: ``"fixed"`` (one layout, per-link :math:`\mathbf{r}, \boldsymbol{\lambda}`
     of size ``num_links``, as in the papers) or ``"random"`` (a new layout, possibly of
@@ -85,6 +87,10 @@ class PrimalDualModule(LightningModule):
         problem: utility and constraints (default: ``PowerProblem()``: sum rate under the
             total power budget).
         mode: ``"model_free"`` or ``"model_based"`` (default: ``"model_free"``).
+        power_map: how a logit becomes a power, model-based: ``"clip"`` (a clipped
+            linear map whose gradient is never lost at the bounds) or ``"sigmoid"``
+            (:math:`p_0 \sigma(z)`, which stalls where it saturates), see
+            :mod:`pyg_aggnn.nn.power_map` (default: ``"clip"``).
         network: ``"fixed"``, ``"random"`` or ``None`` (the data module's, else fixed).
         num_links: ``m`` of the fixed network (default: the data module's or the first
             batch's).
@@ -110,6 +116,8 @@ class PrimalDualModule(LightningModule):
             ``num_exchanges``, else its ``K``, else ``5``).
         baseline_update_every: decision period of the default baselines (default: ``1``).
         seed: seed of the action draws (default: ``0``).
+        detect_stalls: add a :class:`~lightning_modules.StallDetector` (with its
+            defaults) unless the trainer has one (default: ``True``).
     """
 
     def __init__(
@@ -117,6 +125,7 @@ class PrimalDualModule(LightningModule):
         policy: PowerPolicy | None = None,
         problem: PowerProblem | None = None,
         mode: str = "model_free",
+        power_map: str = POWER_MAPS[0],
         network: str | None = None,
         num_links: int | None = None,
         lr: float = 0.01,
@@ -134,6 +143,7 @@ class PrimalDualModule(LightningModule):
         num_exchanges: int | None = None,
         baseline_update_every: int = 1,
         seed: int = 0,
+        detect_stalls: bool = True,
     ):
         super().__init__()
         objects = ["policy", "problem", "baselines"]
@@ -145,6 +155,7 @@ class PrimalDualModule(LightningModule):
         self.policy = policy
         self.problem = PowerProblem() if problem is None else problem
         self.mode = check_choice("mode", mode, ("model_free", "model_based"))
+        self.power_map = check_choice("power_map", power_map, POWER_MAPS)
         if network is not None:
             check_choice("network", network, ("fixed", "random"))
         self.network = network
@@ -164,6 +175,9 @@ class PrimalDualModule(LightningModule):
             "baseline_update_every", baseline_update_every
         )
         self.seed = check_positive_int("seed", seed, minimum=0)
+        self.detect_stalls = bool(detect_stalls)
+        #: Saturated fraction of the last training step's decisions (a 0-dim tensor).
+        self.last_saturated: Tensor | None = None
         exchanges = num_exchanges or getattr(policy, "num_exchanges", None)
         self.comparison = BaselineComparison(
             baselines,
@@ -210,6 +224,15 @@ class PrimalDualModule(LightningModule):
         size = self.num_links if self.network == "fixed" else 1
         if size is not None and size != self.duals.size:
             self.duals = DualVariables(size=size, **self._dual_args).to(self.device)
+
+    def configure_callbacks(self):
+        from lightning_modules.callbacks import StallDetector
+
+        if not self.detect_stalls or any(
+            isinstance(c, StallDetector) for c in self.trainer.callbacks
+        ):
+            return []
+        return [StallDetector()]
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.policy.parameters(), lr=self.lr)
@@ -268,7 +291,8 @@ class PrimalDualModule(LightningModule):
         """Powers the policy puts on the air at every slot.
 
         Model-free: keyed Bernoulli draws (``stream``, ``step`` and the episodes'
-        ``sample_id``); model-based: :math:`p_0 \\pi`; both held while inactive.
+        ``sample_id``); model-based: the continuous power of ``power_map``; both held
+        while inactive.
 
         Returns:
             ``(power [N, T, samples], logits [N, T], action [N, T, samples] or None,
@@ -277,7 +301,7 @@ class PrimalDualModule(LightningModule):
         logits = self.policy.logits(batch, all_slots=True)  # [N, T]
         source = last_active_slot(batch.active)
         if self.mode == "model_based":
-            power = hold(batch.max_power[:, None] * torch.sigmoid(logits), source)
+            power = hold(continuous_power(logits, batch.max_power, self.power_map), source)
             return power[..., None], logits, None, source
         dist = BernoulliPower(logits[..., None].expand(-1, -1, samples), batch.max_power)
         action = dist.sample(uniform=self._uniform(batch, samples, stream, step))
@@ -321,8 +345,18 @@ class PrimalDualModule(LightningModule):
             power=power.detach(),
             scored=scored,
             entropy=entropy.detach(),
+            saturated=self.saturated_fraction(logits.detach(), batch.active),
         )
         return loss, observed
+
+    def saturated_fraction(self, logits: Tensor, active: Tensor) -> Tensor:
+        """Fraction of the decisions (active link-slots) whose logit passes (almost) no
+        gradient (:func:`pyg_aggnn.nn.power_map.saturated`): the model-based power map's,
+        or the Bernoulli policy's sigmoid.
+        """
+        power_map = self.power_map if self.mode == "model_based" else "sigmoid"
+        decided = active.to(logits.dtype)
+        return (saturated(logits, power_map) * decided).sum() / decided.sum().clamp_min(1)
 
     def _neighbourhood(self, batch, value: Tensor) -> Tensor:
         """``value[i] + sum of value[j]`` over the links ``j`` that ``i`` interferes with
@@ -378,6 +412,7 @@ class PrimalDualModule(LightningModule):
             *(observed[k] for k in ("power", "rates", "reward", "scored")),
         )
         metrics.update(loss=loss.detach(), entropy=observed["entropy"], **dual_metrics(self.duals))
+        self.last_saturated = observed["saturated"]
         logged = {f"train/{k}": v for k, v in metrics.items()}
         # the x-axis of every log is the number of policy updates, exact across resumes
         logged["step"] = float(self.global_step)

@@ -4,9 +4,9 @@ The Agg-GNN (decentralized, delayed), the selection GNN, the WCGCN message-passi
 (both centralized, current channel) and an MLP on the whole channel matrix are trained
 on random networks of the Gaussian interference channel (``K`` links at 0 and 10 dB)
 and of the D2D scenario with realistic path loss, as the WCGCN paper does: model-based
-(the continuous power :math:`p_0\pi` and the gradient of the rate), sum rate. Left: the
-test sum rate in % of the centralized WMMSE (100 iterations) on the same networks,
-baselines beside. Right: the same models on larger networks at fixed density, without
+(the continuous power of :mod:`pyg_aggnn.nn.power_map` and the gradient of the rate),
+sum rate. Left: the test sum rate in % of the centralized WMMSE (100 iterations) on the
+same networks, baselines beside. Right: the same models on larger networks at fixed density, without
 retraining (the MLP is tied to its input size and cannot follow).
 """
 

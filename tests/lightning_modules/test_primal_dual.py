@@ -78,15 +78,25 @@ def test_model_free_gradient_is_unbiased_against_enumeration(
     torch.testing.assert_close(got, want, atol=0.04 * want.abs().max(), rtol=0)
 
 
-def test_model_based_loss_is_the_lagrangian_of_the_continuous_power(tiny_policy, dense_episode):
+@pytest.mark.parametrize(
+    "power_map, squash",
+    [("sigmoid", torch.sigmoid), ("clip", lambda z: (0.5 + z / 4).clamp(0.0, 1.0))],
+)
+def test_model_based_loss_is_the_lagrangian_of_the_continuous_power(
+    tiny_policy, dense_episode, power_map, squash
+):
     episode = dense_episode(m=3, num_slots=4, seed=2)
     policy = tiny_policy(dtype=torch.float64)
     lam, mu = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64), 0.3
-    module = PrimalDualModule(policy, mode="model_based", num_links=3, warmup_slots=1).double()
+    module = PrimalDualModule(
+        policy, mode="model_based", power_map=power_map, num_links=3, warmup_slots=1
+    ).double()
     module.duals.lam.copy_(lam)
     module.duals.mu_power.fill_(mu)
     loss, observed = module.primal_loss(_batch(episode))
-    power = 2.0 * torch.sigmoid(policy.logits(episode, all_slots=True))
+    logits = policy.logits(episode, all_slots=True)
+    assert bool(((0.5 + logits / 4).abs() < 1).all())  # inside the clip: plain autograd applies
+    power = 2.0 * squash(logits)
     value = sum(
         (lam * _dense_rates(episode.dense_gain(t), power[:, t])).sum() - mu * power[:, t].sum()
         for t in range(1, 4)

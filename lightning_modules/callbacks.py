@@ -1,0 +1,101 @@
+"""``StallDetector``: a stalled training run must never pass for a result."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from lightning.pytorch import Callback
+from lightning.pytorch.utilities import rank_zero_warn
+
+from pyg_aggnn._validation import check_in_range, check_non_negative, check_positive_int
+
+__all__ = ["StallDetector"]
+
+
+class StallDetector(Callback):
+    r"""Log the saturation of a policy's outputs and its gradient norm; warn once when
+    training stalls.
+
+    After every ``every_n_steps``-th training step it logs
+
+    * ``train/saturated``: the fraction of the step's decisions whose logit passes
+      (almost) no gradient (the module's ``last_saturated``, see
+      :meth:`~lightning_modules.PrimalDualModule.saturated_fraction`), and
+    * ``train/grad_norm``: the Euclidean norm of the gradient of all trainable
+      parameters (the gradient that the step's optimizer update used),
+
+    so both appear in ``metrics.csv``. A check *stalls* when the saturated fraction is at
+    least ``saturated`` or the gradient norm at most ``grad_norm``; after ``patience``
+    training steps of consecutive stalled checks it warns once (on rank zero) with
+    both numbers. :attr:`stalled_at` keeps the global step of that warning (``None``:
+    no stall). :class:`~lightning_modules.PrimalDualModule` adds one by default
+    (``detect_stalls``).
+
+    Args:
+        saturated: saturated fraction that counts as stalled (default: ``0.95``).
+        grad_norm: gradient norm at or below which the gradient has vanished
+            (default: ``1e-7``).
+        patience: training steps a stall must last before the warning (default: ``100``).
+        every_n_steps: training steps between two checks (each check reads two numbers
+            back from the device) (default: ``1``).
+    """
+
+    def __init__(
+        self,
+        saturated: float = 0.95,
+        grad_norm: float = 1e-7,
+        patience: int = 100,
+        every_n_steps: int = 1,
+    ):
+        self.saturated = check_in_range("saturated", saturated, 0.0, 1.0)
+        self.grad_norm = check_non_negative("grad_norm", grad_norm)
+        self.patience = check_positive_int("patience", patience)
+        self.every_n_steps = check_positive_int("every_n_steps", every_n_steps)
+        self.stalled_at: int | None = None
+        self._since: int | None = None
+
+    @staticmethod
+    def gradient_norm(module) -> torch.Tensor:
+        """Euclidean norm of the gradients of ``module``'s trainable parameters."""
+        grads = [p.grad for p in module.parameters() if p.requires_grad and p.grad is not None]
+        if not grads:
+            return torch.zeros((), device=module.device)
+        return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        step = trainer.global_step
+        if (step - 1) % self.every_n_steps:
+            return
+        norm = self.gradient_norm(pl_module)
+        saturated = getattr(pl_module, "last_saturated", None)
+        logged = {"train/grad_norm": norm}
+        if saturated is not None:
+            logged["train/saturated"] = saturated
+        pl_module.log_dict(logged, on_step=True, on_epoch=False)
+        norm = float(norm)
+        fraction = float("nan") if saturated is None else float(saturated)
+        stalled = fraction >= self.saturated or norm <= self.grad_norm or not math.isfinite(norm)
+        if not stalled:
+            self._since = None
+            return
+        self._since = step if self._since is None else self._since
+        if self.stalled_at is None and step - self._since + 1 >= self.patience:
+            self.stalled_at = step
+            name = type(getattr(pl_module, "policy", pl_module)).__name__
+            rank_zero_warn(
+                f"training of {name} has stalled for {step - self._since + 1} steps (step "
+                f"{step}): {fraction:.1%} of its outputs are saturated (no gradient passes "
+                f"them) and the gradient norm is {norm:.3g}. Its numbers are those of a "
+                "stalled policy, not of the architecture; see train/saturated and "
+                "train/grad_norm in metrics.csv (model-based: power_map='clip' keeps the "
+                "gradient at the bounds).",
+                category=UserWarning,
+            )
+
+    def state_dict(self) -> dict:
+        return {"stalled_at": self.stalled_at, "since": self._since}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.stalled_at = state_dict.get("stalled_at")
+        self._since = state_dict.get("since")

@@ -1,0 +1,120 @@
+import csv
+import warnings
+
+import pytest
+import torch
+from lightning.pytorch import Trainer
+from lightning.pytorch.loggers import CSVLogger
+from torch import nn
+
+from lightning_modules.callbacks import StallDetector
+from lightning_modules.datamodule import WirelessDataModule
+from lightning_modules.primal_dual import PrimalDualModule
+from lightning_modules.problem import PowerProblem
+from pyg_aggnn.nn.policy import PowerPolicy
+from pyg_aggnn.wireless import GaussianIC
+
+
+class BiasedPolicy(PowerPolicy):
+    """A per-node linear policy on the log direct gain with a chosen starting bias."""
+
+    def __init__(self, bias: float):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+        with torch.no_grad():
+            self.linear.weight.fill_(0.1)
+            self.linear.bias.fill_(bias)
+
+    def logits(self, batch, all_slots: bool = False):
+        gain = torch.log(batch.direct_gain.clamp_min(1e-12))[..., None]
+        out = self.linear(gain).squeeze(-1)
+        return out if all_slots else out[:, -1]
+
+
+def _fit(tmp_path, bias, power_map, mode="model_based", steps=30):
+    torch.manual_seed(0)
+    module = PrimalDualModule(
+        BiasedPolicy(bias),
+        PowerProblem(power_budget=False),
+        mode=mode,
+        power_map=power_map,
+        lr=1e-3,
+        warmup_slots=0,
+        baselines={},
+    )
+    data = WirelessDataModule(
+        GaussianIC(num_links=4),
+        network="random",
+        num_slots=1,
+        batch_size=8,
+        batches_per_epoch=steps,
+        val_size=8,
+        test_size=8,
+    )
+    trainer = Trainer(
+        max_epochs=1,
+        callbacks=[StallDetector(patience=10)],
+        default_root_dir=tmp_path,
+        logger=CSVLogger(tmp_path),
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        log_every_n_steps=1,
+        limit_val_batches=0,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer.fit(module, data)
+    detector = next(c for c in trainer.callbacks if isinstance(c, StallDetector))
+    stalls = [w for w in caught if "has stalled" in str(w.message)]
+    return trainer, detector, stalls
+
+
+def _logged(trainer, key):
+    with open(f"{trainer.logger.log_dir}/metrics.csv") as handle:
+        return [float(row[key]) for row in csv.DictReader(handle) if row.get(key)]
+
+
+def test_saturated_sigmoid_policy_triggers_the_warning_once(tmp_path):
+    trainer, detector, stalls = _fit(tmp_path, bias=30.0, power_map="sigmoid")
+    assert detector.stalled_at == 10
+    assert len(stalls) == 1
+    message = str(stalls[0].message)
+    assert "BiasedPolicy" in message and "100.0% of its outputs are saturated" in message
+    saturated = _logged(trainer, "train/saturated")
+    assert len(saturated) == 30 and min(saturated) == 1.0
+    assert max(_logged(trainer, "train/grad_norm")) == 0.0  # sigmoid(30) == 1 in float32
+
+
+def test_the_same_start_with_the_clip_map_is_healthy(tmp_path):
+    trainer, detector, stalls = _fit(tmp_path, bias=30.0, power_map="clip")
+    assert detector.stalled_at is None and not stalls
+    assert max(_logged(trainer, "train/saturated")) == 0.0
+    assert min(_logged(trainer, "train/grad_norm")) > 1e-4
+
+
+def test_collapsed_bernoulli_policy_triggers_the_warning(tmp_path):
+    _, detector, stalls = _fit(tmp_path, bias=-30.0, power_map="clip", mode="model_free")
+    assert detector.stalled_at is not None and len(stalls) == 1
+
+
+def test_module_adds_a_detector_unless_there_is_one_or_it_is_disabled():
+    module = PrimalDualModule(BiasedPolicy(0.0), baselines={})
+    trainer = Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    module.trainer = trainer
+    (added,) = module.configure_callbacks()
+    assert isinstance(added, StallDetector)
+    trainer = Trainer(logger=False, callbacks=[StallDetector(patience=3)])
+    module.trainer = trainer
+    assert module.configure_callbacks() == []
+    off = PrimalDualModule(BiasedPolicy(0.0), baselines={}, detect_stalls=False)
+    off.trainer = Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    assert off.configure_callbacks() == []
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"saturated": 1.5}, {"grad_norm": -1.0}, {"patience": 0}, {"every_n_steps": 0}]
+)
+def test_bad_arguments_are_refused(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        StallDetector(**kwargs)
