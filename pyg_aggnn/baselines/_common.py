@@ -1,11 +1,22 @@
-"""Small helpers shared by the baselines: graph membership and per-graph values."""
+"""Small helpers shared by the baselines: graph membership and per-graph values.
+
+Every helper checks its tensor's values with one reduction and one host synchronisation
+(:func:`~pyg_aggnn._validation.check_values`); scalars are checked in Python.
+"""
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import Tensor
 
-from pyg_aggnn._validation import check_finite_tensor, check_non_negative
+from pyg_aggnn._validation import (
+    amplitude_limit,
+    check_non_negative,
+    check_positive,
+    check_values,
+)
 
 __all__: list[str] = []
 
@@ -32,7 +43,6 @@ def graph_sizes(batch: Tensor, num_graphs: int) -> Tensor:
 def per_graph(name: str, value: float | Tensor, num_graphs: int, like: Tensor) -> Tensor:
     """A float or ``[B]`` tensor of per-network values as a ``[B]`` tensor like ``like``."""
     if isinstance(value, Tensor):
-        check_finite_tensor(name, value)
         value = value.reshape(-1)
         if value.numel() == 1:
             value = value.expand(num_graphs)
@@ -40,8 +50,7 @@ def per_graph(name: str, value: float | Tensor, num_graphs: int, like: Tensor) -
             raise ValueError(
                 f"{name} must be a float or a [{num_graphs}] tensor, got {value.numel()} values"
             )
-        if bool((value < 0).any()):
-            raise ValueError(f"{name} must be >= 0, got negative entries")
+        check_values((name, value, 0.0))
         return value.to(dtype=like.dtype, device=like.device)
     check_non_negative(name, value)
     return torch.full((num_graphs,), float(value), dtype=like.dtype, device=like.device)
@@ -52,7 +61,8 @@ def per_node(
 ) -> Tensor:
     """A float or ``[N]`` tensor of per-link values as a ``[N]`` tensor like ``like``."""
     if isinstance(value, Tensor):
-        check_finite_tensor(name, value)
+        if value.dtype == torch.bool or value.is_complex():
+            raise ValueError(f"{name} must be a real float or tensor, got {value.dtype}")
         value = value.reshape(-1)
         if value.numel() == 1:
             value = value.expand(num_nodes)
@@ -61,22 +71,20 @@ def per_node(
                 f"{name} must be a float or a [{num_nodes}] tensor, got {value.numel()} values"
             )
         value = value.to(dtype=like.dtype, device=like.device)
-    else:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{name} must be a float or a tensor, got {value!r}")
-        value = torch.full((num_nodes,), float(value), dtype=like.dtype, device=like.device)
-    bad = (value <= 0) if positive else (value < 0)
-    if bool(bad.any()):
-        raise ValueError(
-            f"{name} must be {'> 0' if positive else '>= 0'}, got {bad.sum()} bad entries"
-        )
-    return value
+        check_values((name, value, 0.0, math.inf, positive))
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a float or a tensor, got {value!r}")
+    value = check_positive(name, value) if positive else check_non_negative(name, value)
+    return torch.full((num_nodes,), value, dtype=like.dtype, device=like.device)
 
 
 def check_gain(name: str, value: Tensor, leading: int) -> Tensor:
-    """Check a finite, non-negative amplitude tensor whose first dimension is ``leading``.
+    """Check an amplitude tensor whose first dimension is ``leading``: finite, ``>= 0``
+    and at most :func:`~pyg_aggnn._validation.amplitude_limit` of its dtype, so that
+    squared gains and WMMSE's products of them cannot overflow.
 
-    Two reductions instead of element-wise masks: these tensors can hold millions of
+    One reduction instead of element-wise masks: these tensors can hold millions of
     entries and are checked on every call.
     """
     if not isinstance(value, Tensor):
@@ -86,12 +94,7 @@ def check_gain(name: str, value: Tensor, leading: int) -> Tensor:
             f"{name} must be a floating tensor of shape [{leading}, *S], got "
             f"{value.dtype} {list(value.shape)}"
         )
-    if value.numel() == 0:
-        return value
-    if not bool(torch.isfinite(value.sum())):  # NaN or inf somewhere, or an overflow
-        check_finite_tensor(name, value)
-    if bool(value.min() < 0):
-        raise ValueError(f"{name} must hold non-negative amplitudes, got negative entries")
+    check_values((name, value, 0.0, amplitude_limit(value.dtype)))
     return value
 
 

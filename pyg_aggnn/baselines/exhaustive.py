@@ -56,7 +56,7 @@ def exhaustive(
         edge_index: ``[2, E] long`` pairs ``j -> i``; self loops are ignored.
         edge_gain: ``[E, *S]`` (or ``[E]``) amplitudes :math:`|h_{ij}|`.
         max_power: ``[N]`` per-link maximum power :math:`p_0`.
-        noise_power: noise power, float or ``[N]`` (default: ``1.0``).
+        noise_power: noise power :math:`\sigma^2 > 0`, float or ``[N]`` (default: ``1.0``).
         link_weight: ``[N]`` weights :math:`\alpha_i` (default: ones).
         p_max_total: total budget per network, float or ``[B]`` (default: ``None``, no
             budget).
@@ -71,7 +71,7 @@ def exhaustive(
     like = direct_gain
     batch, num_graphs = resolve_batch(num_nodes, batch, num_graphs, like.device)
     p0 = per_node("max_power", max_power, num_nodes, like, positive=True)
-    noise = per_node("noise_power", noise_power, num_nodes, like)
+    noise = per_node("noise_power", noise_power, num_nodes, like, positive=True)
     alpha = per_node("link_weight", 1.0 if link_weight is None else link_weight, num_nodes, like)
     budget = None
     if p_max_total is not None:
@@ -96,10 +96,11 @@ def exhaustive(
             pattern = torch.arange(start, min(start + chunk, num_patterns), device=like.device)
             bits = (pattern[None, :] >> local[:, None]) & 1  # [N, P]
             power = p0[:, None] * bits
-            rates = physics.rate(power, direct[:, k], edge_index, gains[:, k], noise)
-            value = physics.sum_rate(rates, batch, alpha, num_graphs)  # [B, P]
+            # inputs checked above: the unchecked physics, no host sync per pattern chunk
+            rates = physics._rate(power, direct[:, k], edge_index, gains[:, k], noise)
+            value = physics._sum_rate(rates, batch, alpha, num_graphs)  # [B, P]
             if budget is not None:
-                feasible = physics.power_budget_slack(power, budget, batch, num_graphs) >= 0
+                feasible = physics._power_budget_slack(power, budget, batch, num_graphs) >= 0
                 value = torch.where(feasible, value, -math.inf)
             top, index = value.max(dim=1)
             better = top > best_value

@@ -10,7 +10,14 @@ from torch_geometric.data import Data
 from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
 from torch_geometric.data.storage import EdgeStorage, GlobalStorage, NodeStorage
 
-from pyg_aggnn._validation import check_finite_tensor, check_non_negative, check_shape
+from pyg_aggnn._validation import (
+    amplitude_limit,
+    check_float_tensor,
+    check_non_negative,
+    check_positive,
+    check_shape,
+    check_values,
+)
 from pyg_aggnn.wireless import physics
 
 __all__ = ["WirelessEpisode"]
@@ -83,11 +90,10 @@ class WirelessEpisode(Data):
             p_max_total: total budget (default: ``m * max_power``).
             link_weight: ``[m]`` priority weights (default: ones).
         """
-        check_finite_tensor("gain", gain)
+        check_float_tensor("gain", gain, "[m, m, T]")
+        check_positive("max_power", max_power)
         if gain.dim() != 3 or gain.size(0) != gain.size(1):
             raise ValueError(f"gain must have shape [m, m, T], got {list(gain.shape)}")
-        if bool((gain < 0).any()):
-            raise ValueError("gain must hold non-negative amplitudes, got negative entries")
         m, _, num_slots = gain.shape
         direct, edge_index, edge_gain = physics.dense_to_edges(gain)
         order = torch.argsort(edge_index[1] * m + edge_index[0])
@@ -131,14 +137,27 @@ class WirelessEpisode(Data):
         link_weight: Tensor | None = None,
         **extra: Any,
     ) -> WirelessEpisode:
-        """Assemble and validate an episode, computing the thresholded ``edge_weight``."""
+        """Assemble and validate an episode, computing the thresholded ``edge_weight``.
+
+        ``noise_power`` and ``max_power`` must be finite and ``> 0`` (with zero noise a
+        silent link's rate is ``0 / 0``), ``eta0`` and ``p_max_total`` finite and
+        ``>= 0``; the tensors are checked by :meth:`validate`.
+        """
         check_non_negative("eta0", eta0)
-        check_non_negative("noise_power", noise_power)
+        check_positive("noise_power", noise_power)
         check_non_negative("p_max_total", p_max_total)
-        if not max_power > 0:
-            raise ValueError(f"max_power must be > 0, got {max_power!r}")
+        check_positive("max_power", max_power)
         m = x.size(0)
         dtype = edge_gain.dtype
+        finfo = torch.finfo(dtype)
+        if noise_power < finfo.tiny:
+            raise ValueError(
+                f"noise_power must be >= {finfo.tiny:.3g} in {dtype} (a normal number; "
+                f"smaller ones round towards zero), got {noise_power!r}"
+            )
+        for name, value in (("noise_power", noise_power), ("max_power", max_power)):
+            if value > finfo.max:
+                raise ValueError(f"{name} must be <= {finfo.max:.3g} in {dtype}, got {value!r}")
         episode = cls(
             x=x,
             edge_index=edge_index,
@@ -160,7 +179,13 @@ class WirelessEpisode(Data):
         return episode
 
     def validate(self) -> WirelessEpisode:
-        """Check shapes, dtypes and values; raise ``ValueError`` naming the field."""
+        """Check shapes, dtypes and values; raise ``ValueError`` naming the field.
+
+        Values are checked with one reduction per tensor and one host synchronisation:
+        ``x`` and ``link_weight`` finite (``link_weight >= 0``), amplitudes finite,
+        ``>= 0`` and at most :func:`~pyg_aggnn._validation.amplitude_limit` of their
+        dtype (so that received powers cannot overflow), indices in range.
+        """
         m, num_slots = self.x.size(0), self.x.size(1)
         check_shape("x", self.x, [m, num_slots, None])
         check_shape("edge_index", self.edge_index, [2, None])
@@ -175,19 +200,16 @@ class WirelessEpisode(Data):
         if "edge_weight" in self:
             check_shape("edge_weight", self.edge_weight, [num_edges, num_slots])
         for name in ("x", "edge_gain", "direct_gain", "link_weight"):
-            check_finite_tensor(name, self[name])
-        if num_edges and (self.edge_index.min() < 0 or self.edge_index.max() >= m):
-            raise ValueError(
-                f"edge_index must hold node indices in [0, {m}), got out-of-range entries"
-            )
-        if m and (self.receiver.min() < 0 or self.receiver.max() >= self.rx_pos.size(0)):
-            raise ValueError(
-                f"receiver must hold indices in [0, {self.rx_pos.size(0)}), got out-of-range entries"
-            )
-        if bool((self.edge_gain < 0).any()) or bool((self.direct_gain < 0).any()):
-            raise ValueError("edge_gain and direct_gain must be non-negative amplitudes")
-        if bool((self.link_weight < 0).any()):
-            raise ValueError("link_weight must be >= 0, got negative entries")
+            check_float_tensor(name, self[name], "as documented on WirelessEpisode")
+        limit = amplitude_limit(self.edge_gain.dtype)
+        check_values(
+            ("x", self.x),
+            ("edge_gain", self.edge_gain, 0.0, limit),
+            ("direct_gain", self.direct_gain, 0.0, limit),
+            ("link_weight", self.link_weight, 0.0),
+            ("edge_index", self.edge_index, 0, m - 1),
+            ("receiver", self.receiver, 0, self.rx_pos.size(0) - 1),
+        )
         return self
 
     # ------------------------------------------------------------------ views
@@ -223,17 +245,37 @@ class WirelessEpisode(Data):
     ) -> Tensor:
         """Per-link rates (nats) of ``power`` through :func:`pyg_aggnn.wireless.physics.rate`.
 
+        Only ``power`` and ``slot`` are checked here (one reduction, one host
+        synchronisation); the episode's own tensors were checked when it was built.
+
         Args:
-            power: ``[m, T]`` powers for every slot (``slot=None``), or ``[m, *S]`` powers
-                applied at slot ``slot`` (trailing dims are samples).
-            slot: slot index, or ``None`` for all slots.
+            power: ``[m, T]`` (or ``[m, T, *S]``) powers for every slot (``slot=None``),
+                or ``[m, *S]`` powers applied at slot ``slot`` (trailing dims are
+                samples); finite and ``>= 0``.
+            slot: slot index in ``[-T, T)``, or ``None`` for all slots.
             neighbours_only: see :meth:`interference_gain`.
         """
+        m, num_slots = self.x.size(0), self.x.size(1)
+        if slot is None:
+            want = f"[m, T] or [m, T, *S] with m = {m}, T = {num_slots} (pass slot= for one slot)"
+            check_float_tensor("power", power, want)
+            if power.dim() < 2 or power.size(0) != m or power.size(1) != num_slots:
+                raise ValueError(f"power must have shape {want}, got {list(power.shape)}")
+        else:
+            if isinstance(slot, bool) or not isinstance(slot, int):
+                raise ValueError(f"slot must be an integer or None, got {slot!r}")
+            if not -num_slots <= slot < num_slots:
+                raise ValueError(f"slot must be in [{-num_slots}, {num_slots}), got {slot}")
+            want = f"[m] or [m, *S] with m = {m}"
+            check_float_tensor("power", power, want)
+            if power.dim() < 1 or power.size(0) != m:
+                raise ValueError(f"power must have shape {want}, got {list(power.shape)}")
+        check_values(("power", power, 0.0))
         gain = self.interference_gain(neighbours_only)
         direct = self.direct_gain
         if slot is not None:
             gain, direct = gain[:, slot], direct[:, slot]
-        return physics.rate(power, direct, self.edge_index, gain, self.noise_power)
+        return physics._rate(power, direct, self.edge_index, gain, self.noise_power)
 
     def snapshot(self, slot: int) -> Data:
         """Slot ``slot`` as a plain PyG :class:`Data` holding only that slot's graph edges."""

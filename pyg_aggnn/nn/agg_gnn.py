@@ -213,6 +213,7 @@ class AggGNN(PowerPolicy):
         return self.lin(hidden).squeeze(-1)
 
     def logits(self, batch, all_slots: bool = False) -> Tensor:
+        self.check_batch(batch)
         sequence = self.sequences(batch, all_slots=all_slots)
         if not all_slots:
             return self.head(sequence)

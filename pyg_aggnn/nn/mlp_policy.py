@@ -91,6 +91,7 @@ class MLPPolicy(PowerPolicy):
         return dense.view(num_graphs, m * m, count).transpose(1, 2)
 
     def logits(self, batch, all_slots: bool = False) -> Tensor:
+        self.check_batch(batch)
         dense = self.dense_channel(batch, all_slots=all_slots)  # [B, S, m * m]
         num_graphs, count = dense.shape[:2]
         out = self.mlp(dense.reshape(num_graphs * count, -1))  # [B * S, m]

@@ -6,7 +6,12 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from pyg_aggnn._validation import amplitude_limit, check_shape, check_values
+
 __all__ = ["PowerPolicy", "BernoulliPower"]
+
+# What every model reads from a (batched) WirelessEpisode.
+_FIELDS = ("x", "edge_index", "edge_weight", "direct_gain", "active", "link_weight", "eta0")
 
 
 class PowerPolicy(nn.Module):
@@ -20,8 +25,61 @@ class PowerPolicy(nn.Module):
     """
 
     def logits(self, batch, all_slots: bool = False) -> Tensor:
-        """Return ``[N]`` logits at the last slot, or ``[N, T]`` at every slot."""
+        """Return ``[N]`` logits at the last slot, or ``[N, T]`` at every slot.
+
+        Implementations start with :meth:`check_batch`.
+        """
         raise NotImplementedError
+
+    def check_batch(self, batch) -> None:
+        """Check what a model reads from ``batch``; raise ``ValueError`` naming the field.
+
+        Shapes of every field (``x: [N, T, F]`` with ``F = state_channels`` when the model
+        reads the state, ``direct_gain`` and ``active: [N, T]``, ``link_weight: [N]``,
+        ``edge_index: [2, E]``, ``edge_weight`` and ``edge_gain: [E, T]``), and the values
+        of the per-link inputs with one reduction per tensor, read back together
+        (:func:`~pyg_aggnn._validation.check_values`): ``x`` finite, ``direct_gain``
+        finite, ``>= 0`` and at most :func:`~pyg_aggnn._validation.amplitude_limit`,
+        ``link_weight`` finite and ``>= 0``. The ``[E, T]`` edge tensors (and the index range of ``edge_index``) are
+        checked once, by :meth:`~pyg_aggnn.data.WirelessEpisode.validate` when the
+        episode is built: reading them again would cost as much as a diffusion hop.
+        """
+        fields = {name: getattr(batch, name, None) for name in _FIELDS}
+        missing = [name for name, value in fields.items() if value is None]
+        if missing:
+            raise ValueError(
+                f"batch must be a (batched) WirelessEpisode, got {type(batch).__name__} "
+                f"without {missing}"
+            )
+        x = fields["x"]
+        if not isinstance(x, Tensor) or not x.is_floating_point() or x.dim() != 3:
+            got = f"{x.dtype} {list(x.shape)}" if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"batch.x must be a floating [N, T, F] tensor, got {got}")
+        num_nodes, num_slots, channels = x.shape
+        if num_slots == 0:
+            raise ValueError(f"batch.x must hold at least one slot, got shape {list(x.shape)}")
+        features = getattr(self, "features", ())
+        expected = getattr(self, "state_channels", None)
+        if "state" in features and channels != expected:
+            raise ValueError(
+                f"batch.x must have state_channels={expected} state features per link and "
+                f"slot (as {type(self).__name__} was built), got {channels} "
+                f"(x of shape {list(x.shape)})"
+            )
+        check_shape("batch.direct_gain", fields["direct_gain"], [num_nodes, num_slots])
+        check_shape("batch.active", fields["active"], [num_nodes, num_slots])
+        check_shape("batch.link_weight", fields["link_weight"], [num_nodes])
+        edge_index = check_shape("batch.edge_index", fields["edge_index"], [2, None])
+        num_edges = edge_index.size(1)
+        check_shape("batch.edge_weight", fields["edge_weight"], [num_edges, num_slots])
+        edge_gain = getattr(batch, "edge_gain", None)
+        if edge_gain is not None:
+            check_shape("batch.edge_gain", edge_gain, [num_edges, num_slots])
+        check_values(
+            ("batch.x", x),
+            ("batch.direct_gain", fields["direct_gain"], 0.0, amplitude_limit(x.dtype)),
+            ("batch.link_weight", fields["link_weight"], 0.0),
+        )
 
     def forward(self, batch, all_slots: bool = False) -> Tensor:
         """Transmit probability :math:`\\pi_i \\in (0, 1)`, ``[N]`` or ``[N, T]``."""

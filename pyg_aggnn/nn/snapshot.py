@@ -148,6 +148,7 @@ class SnapshotPolicy(PowerPolicy):
         raise NotImplementedError
 
     def logits(self, batch, all_slots: bool = False) -> Tensor:
+        self.check_batch(batch)
         out = self.snapshot_logits(self.snapshot(batch, all_slots=all_slots))
         if not all_slots:
             return out

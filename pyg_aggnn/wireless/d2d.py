@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from pyg_aggnn._validation import check_positive, check_positive_int
+from pyg_aggnn._validation import check_finite, check_positive, check_positive_int
 from pyg_aggnn.wireless.activation import Activation
 from pyg_aggnn.wireless.geometry import candidate_pairs, link_edges
 from pyg_aggnn.wireless.scenario import Layout, Scenario
@@ -111,14 +111,14 @@ class D2D(Scenario):
             )
         self.carrier_hz = check_positive("carrier_hz", carrier_hz)
         self.antenna_height_m = check_positive("antenna_height_m", antenna_height_m)
-        self.antenna_gain_db = float(antenna_gain_db)
-        self.shadowing_db = float(shadowing_db)
+        self.antenna_gain_db = check_finite("antenna_gain_db", antenna_gain_db)
+        self.shadowing_db = check_finite("shadowing_db", shadowing_db)
         if not self.shadowing_db >= 0:
             raise ValueError(f"shadowing_db must be >= 0, got {shadowing_db!r}")
-        self.tx_power_dbm = float(tx_power_dbm)
-        self.noise_dbm_per_hz = float(noise_dbm_per_hz)
+        self.tx_power_dbm = check_finite("tx_power_dbm", tx_power_dbm)
+        self.noise_dbm_per_hz = check_finite("noise_dbm_per_hz", noise_dbm_per_hz)
         self.bandwidth_hz = check_positive("bandwidth_hz", bandwidth_hz)
-        self.interference_floor_db = float(interference_floor_db)
+        self.interference_floor_db = check_finite("interference_floor_db", interference_floor_db)
         self.dense_max_links = check_positive_int("dense_max_links", dense_max_links, minimum=0)
         super().__init__(
             delta=delta,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.wireless.activation import Activation
 from pyg_aggnn.wireless.scenario import Layout, Scenario
 from pyg_aggnn.wireless.states import NodeState
-from pyg_aggnn.wireless.units import db_to_linear
+from pyg_aggnn.wireless.units import db_to_linear, linear_to_db
 
 __all__ = ["GaussianIC"]
 
@@ -23,7 +25,8 @@ class GaussianIC(Scenario):
 
     Args:
         num_links: number of links ``K`` (default: ``10``).
-        snr_db: signal-to-noise ratio in dB (default: ``0.0``).
+        snr_db: signal-to-noise ratio in dB, finite, in ``[-385.3, 379.3]`` so that the
+            noise power is a normal float32 number (default: ``0.0``).
         delta: fading innovation factor (default: ``1.0``, i.i.d. slots).
         p0: per-link maximum power (default: ``1.0``).
         p_max_total: total budget (default: ``K``, one per link).
@@ -43,8 +46,19 @@ class GaussianIC(Scenario):
         link_weights: str = "ones",
     ):
         self.num_links = check_positive_int("num_links", num_links)
-        if not isinstance(snr_db, (int, float)) or isinstance(snr_db, bool) or snr_db != snr_db:
+        if (
+            not isinstance(snr_db, (int, float))
+            or isinstance(snr_db, bool)
+            or not math.isfinite(snr_db)
+        ):
             raise ValueError(f"snr_db must be a finite number, got {snr_db!r}")
+        finfo = torch.finfo(torch.float32)
+        low, high = linear_to_db(1 / float(finfo.max)), linear_to_db(1 / float(finfo.tiny))
+        if not low <= snr_db <= high:
+            raise ValueError(
+                f"snr_db must be in [{low:.1f}, {high:.1f}] (noise_power = 10 ** (-snr_db / "
+                f"10) must be a normal float32 number), got {snr_db!r}"
+            )
         self.snr_db = float(snr_db)
         super().__init__(
             delta=delta,

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from pyg_aggnn._validation import (
+    amplitude_limit,
     check_choice,
     check_in_range,
     check_non_negative,
@@ -76,6 +77,19 @@ class Layout:
         return self.large_scale.size(0)
 
 
+def _check_peak(layout: Layout, dtype: torch.dtype) -> None:
+    """Refuse a layout whose strongest pair would overflow ``dtype`` (one scalar reduction)."""
+    if layout.num_pairs == 0:
+        return
+    peak, limit = float(layout.large_scale.max()), amplitude_limit(dtype)
+    if not peak <= limit:
+        raise ValueError(
+            f"large_scale amplitudes must be finite and <= {limit:.3g} in {dtype} (so that "
+            f"received powers stay finite), got {peak:.3g}: a transmitter and a receiver "
+            "are too close; raise min_distance or use torch.float64"
+        )
+
+
 class Scenario:
     """Base class of every scenario.
 
@@ -86,8 +100,9 @@ class Scenario:
         delta: AR(1) fading innovation factor in ``[0, 1]``.
         fading_var: variance :math:`\\sigma^2` of the real and imaginary parts of the fast
             fading, so that :math:`E|f|^2 = 2\\sigma^2`.
-        noise_power: receiver noise power (linear, ``>= 0``).
-        p0: per-link maximum transmit power (linear, ``> 0``).
+        noise_power: receiver noise power (linear, finite, ``> 0``: with zero noise a
+            silent link's SINR is ``0 / 0``).
+        p0: per-link maximum transmit power (linear, finite, ``> 0``).
         p_max_total: total average power budget :math:`P_{\\max}` (default: ``num_links``).
         eta0: graph threshold on the amplitude gain (``>= 0``).
         activation: model of the active sets (default: :class:`Synchronous`).
@@ -112,7 +127,7 @@ class Scenario:
     ):
         self.delta = check_in_range("delta", delta, 0.0, 1.0)
         self.fading_var = check_positive("fading_var", fading_var)
-        self.noise_power = check_non_negative("noise_power", noise_power)
+        self.noise_power = check_positive("noise_power", noise_power)
         self.p0 = check_positive("p0", p0)
         self.p_max_total = (
             float(self.num_links)
@@ -154,6 +169,7 @@ class Scenario:
         gen = make_generator(seed, generator)
         layout = self.sample_layout(gen) if layout is None else layout
         m = layout.num_links
+        _check_peak(layout, dtype)
         fading = ar1_rayleigh(layout.num_pairs, num_slots, self.delta, self.fading_var, gen, dtype)
         pair_gain = layout.large_scale.to(dtype)[:, None] * fading  # [P, T]
         gain = pair_gain[layout.edge_pair]  # [E, T]

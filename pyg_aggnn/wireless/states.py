@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from pyg_aggnn._validation import check_finite_tensor, check_positive
+from pyg_aggnn._validation import check_finite, check_finite_tensor, check_positive
 
 __all__ = ["NodeState", "ConstantState", "PoissonArrivals", "GivenState"]
 
@@ -31,7 +31,7 @@ class ConstantState(NodeState):
     """Every node holds ``value`` at every slot (the papers' power-allocation setting)."""
 
     def __init__(self, value: float = 1.0):
-        self.value = float(value)
+        self.value = check_finite("value", value)
 
     def sample(self, num_nodes, num_slots, generator=None, dtype=torch.float32):
         return torch.full((num_nodes, num_slots, 1), self.value, dtype=dtype)
