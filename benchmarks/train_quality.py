@@ -20,6 +20,7 @@ the wall time; ``--json`` writes the rows:
 
     python benchmarks/train_quality.py --suite model_based --seeds 0 1 2 3 --json out.json
     python benchmarks/train_quality.py --suite model_based --configs wcgcn/gaussian_ic_k10_0db
+    python benchmarks/train_quality.py --table out.json          # the table again
 """
 
 from __future__ import annotations
@@ -144,6 +145,26 @@ def model_based(configs: list[str], seeds: list[int], root: Path, out: str | Non
         )
     if out:
         Path(out).write_text(json.dumps(rows, indent=1))
+    print(markdown(rows))
+
+
+def markdown(rows: list[dict]) -> str:
+    """The rows as a Markdown table: one line per config, % of WMMSE over the seeds."""
+    lines = [
+        "| config | seeds | mean | min | max | stalled runs | training per run |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for config in dict.fromkeys(row["config"] for row in rows):
+        runs = [row for row in rows if row["config"] == config]
+        values = [row["percent_of_wmmse"] for row in runs]
+        stalled = sum(row["stalled_at"] is not None for row in runs)
+        seconds = statistics.median(row["seconds"] for row in runs)
+        lines.append(
+            f"| `{config}` | {', '.join(str(row['seed']) for row in runs)} | "
+            f"{statistics.mean(values):.1f} | {min(values):.1f} | {max(values):.1f} | "
+            f"{stalled} | {runs[0]['steps']} steps, {seconds / 60:.1f} min |"
+        )
+    return "\n".join(lines)
 
 
 def report(setting: str, seed: int, results: list[dict]) -> None:
@@ -174,7 +195,13 @@ def main() -> None:
     parser.add_argument("--suite", choices=("model_free", "model_based"), default="model_free")
     parser.add_argument("--configs", nargs="+", default=MODEL_BASED, choices=MODEL_BASED)
     parser.add_argument("--json", default=None, help="model_based: write the rows here")
+    parser.add_argument(
+        "--table", nargs="+", default=None, help="print the Markdown table of these JSON files"
+    )
     args = parser.parse_args()
+    if args.table:
+        print(markdown([row for path in args.table for row in json.loads(Path(path).read_text())]))
+        return
     print(f"torch {torch.__version__}, 1 thread per process, CPU")
     if args.suite == "model_based":
         model_based(args.configs, args.seeds, Path(args.root), args.json)

@@ -242,6 +242,9 @@ def load_module(path: str | Path, map_location: str | torch.device = "cpu") -> n
             "it holds no policy configuration: save it with "
             "pyg_aggnn.evaluation.checkpoints.save_module or train with pyg-aggnn fit",
         )
+    if "power_map" not in (checkpoint.get("hyper_parameters") or {"power_map": None}):
+        # written before the power map was a choice: its model-based powers were p0 sigmoid
+        overrides["power_map"] = "sigmoid"
     try:
         module = PrimalDualModule.load_from_checkpoint(
             io.BytesIO(data), map_location=map_location, weights_only=True, **overrides

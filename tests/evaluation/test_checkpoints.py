@@ -39,3 +39,14 @@ def test_bad_inputs_raise_value_errors(tmp_path):
     torch.save({"state_dict": {}, "hyper_parameters": {}}, tmp_path / "bare.ckpt")
     with pytest.raises(ValueError, match="policy configuration"):
         load_module(tmp_path / "bare.ckpt")
+
+
+def test_power_map_is_kept_and_older_checkpoints_get_the_sigmoid(tiny_run, tmp_path):
+    assert load_module(tiny_run.checkpoint).power_map == "clip"
+    stored = torch.load(tiny_run.checkpoint, weights_only=True)
+    stored["hyper_parameters"]["power_map"] = "sigmoid"
+    torch.save(stored, tmp_path / "sigmoid.ckpt")
+    assert load_module(tmp_path / "sigmoid.ckpt").power_map == "sigmoid"
+    del stored["hyper_parameters"]["power_map"]  # written before power_map existed
+    torch.save(stored, tmp_path / "older.ckpt")
+    assert load_module(tmp_path / "older.ckpt").power_map == "sigmoid"

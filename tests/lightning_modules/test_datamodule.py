@@ -86,3 +86,29 @@ def test_on_disk_dataset(tmp_path):
 def test_bad_arguments_name_the_argument(kwargs, message):
     with pytest.raises(ValueError, match=message):
         WirelessDataModule(**kwargs)
+
+
+def test_train_size_cycles_through_the_first_episodes_of_the_stream():
+    scenario = GaussianIC(num_links=3)
+    pool = WirelessDataModule(scenario, network="random", num_slots=1, batch_size=4, train_size=8)
+    online = WirelessDataModule(scenario, network="random", num_slots=1, batch_size=8)
+    loader = pool.train_dataloader()
+    first = list(loader)
+    assert len(first) == 2  # one epoch is one pass over the 8 episodes
+    ids = sorted(torch.cat([b.sample_id for b in first]).tolist())
+    assert ids == list(range(8))
+    stream = next(iter(online.train_dataloader()))  # episodes 0-7 of the online stream
+    by_id = {int(i): e for b in first for i, e in zip(b.sample_id, b.to_data_list())}
+    for index, episode in enumerate(stream.to_data_list()):
+        assert torch.equal(by_id[index].edge_gain, episode.edge_gain)
+    loader.sampler.set_epoch(1)
+    second = torch.cat([b.sample_id for b in loader]).tolist()
+    assert sorted(second) == ids and second != torch.cat([b.sample_id for b in first]).tolist()
+
+
+def test_train_size_is_checked():
+    with pytest.raises(ValueError, match="train_size"):
+        WirelessDataModule(GaussianIC(num_links=3), train_size=0)
+    data = WirelessDataModule(GaussianIC(num_links=3), network="random", batch_size=8, train_size=4)
+    with pytest.raises(ValueError, match="batch_size=8"):
+        data.train_dataloader()

@@ -21,7 +21,7 @@ def test_dense_channel_is_the_compressed_matrix_row_major():
 def test_logits_are_the_mlp_of_each_network_and_batch():
     episodes = [GaussianIC(5).episode(3, seed=s) for s in range(3)]
     batch = next(iter(DataLoader(episodes, batch_size=3)))
-    model = MLPPolicy(5, hidden_channels=[16, 16])
+    model = MLPPolicy(5, hidden_channels=[16, 16]).eval()  # batch norm: running statistics
     assert isinstance(model, PowerPolicy)
     out = model.logits(batch, all_slots=True)
     assert out.shape == (15, 3)
@@ -42,4 +42,16 @@ def test_other_sizes_raise_a_clear_error():
     )
     with pytest.raises(ValueError, match=r"got networks of \[5, 7\] links"):
         model.logits(mixed)
-    assert repr(model) == "MLPPolicy(num_links=5, hidden_channels=[256, 256], channel='gain')"
+    assert repr(model) == (
+        "MLPPolicy(num_links=5, hidden_channels=[256, 256], channel='gain', norm='batch_norm')"
+    )
+
+
+def test_batch_norm_trains_on_a_single_network_and_can_be_switched_off():
+    episode = GaussianIC(4).episode(1, seed=0)
+    model = MLPPolicy(4, hidden_channels=[8]).train()
+    assert model.logits(episode).shape == (4,)  # one row in training mode
+    plain = MLPPolicy(4, hidden_channels=[8], norm=None)
+    assert "norm=None" in repr(plain)
+    with pytest.raises(ValueError, match="norm"):
+        MLPPolicy(4, norm="layer")
