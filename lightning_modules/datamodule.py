@@ -148,6 +148,20 @@ class WirelessDataModule(LightningDataModule):
             return self.layout.num_links
         return int(self._split("train")[0].num_nodes)
 
+    def training_episodes(self, count: int) -> list:
+        """The first ``count`` episodes of the training stream (all of a smaller training
+        set), in order and reproducible from ``seed``: what offline settings of the
+        baselines are fitted on, never the held-out validation or test episodes.
+        """
+        count = check_positive_int("count", count)
+        if self.dataset is not None or self.train_size is not None:
+            data = self._split("train")
+            return [data[k] for k in range(min(count, len(data)))]
+        return [
+            simulate(self.scenarios, self.num_slots, self.seed, Stream.TRAIN, k, self.layout)
+            for k in range(count)
+        ]
+
     # ------------------------------------------------------------------ splits
     def _split(self, split: str) -> Dataset:
         if split not in self._splits:

@@ -111,7 +111,9 @@ class PrimalDualModule(LightningModule):
             buffer fills (default: the policy's ``K - 1``, else ``0``).
         entropy_weight: weight of an entropy bonus in the loss (default: ``0.0``).
         baselines: ``{name: Baseline}`` logged beside the policy (default:
-            :meth:`BaselineComparison.default_baselines`).
+            :meth:`BaselineComparison.default_baselines`); a
+            ``WMMSE(budget="price")`` without a price is calibrated on the data
+            module's training episodes.
         num_exchanges: WMMSE iterations of the default baselines (default: the policy's
             ``num_exchanges``, else its ``K``, else ``5``).
         baseline_update_every: decision period of the default baselines (default: ``1``).
@@ -224,6 +226,10 @@ class PrimalDualModule(LightningModule):
         size = self.num_links if self.network == "fixed" else 1
         if size is not None and size != self.duals.size:
             self.duals = DualVariables(size=size, **self._dual_args).to(self.device)
+        # the baselines' offline settings (wmmse_local's price) come from training episodes
+        training = getattr(data, "training_episodes", None)
+        if callable(training) and self.comparison.training_episodes is None:
+            self.comparison.training_episodes = training
 
     def configure_callbacks(self):
         from lightning_modules.callbacks import StallDetector

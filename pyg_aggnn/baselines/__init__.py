@@ -1,6 +1,8 @@
 """Classical power allocation baselines, callable like the learned policies."""
 
 from pyg_aggnn.baselines.base import Baseline
+from pyg_aggnn.baselines.binary_bound import BinaryBound, binary_bound
+from pyg_aggnn.baselines.calibration import calibrate_price
 from pyg_aggnn.baselines.equal_power import EqualPower, equal_power
 from pyg_aggnn.baselines.exhaustive import Exhaustive, exhaustive
 from pyg_aggnn.baselines.random_full_power import RandomFullPower, random_full_power
@@ -11,6 +13,7 @@ __all__ = [
     "Baseline",
     "WMMSE",
     "wmmse",
+    "calibrate_price",
     "EqualPower",
     "equal_power",
     "RandomFullPower",
@@ -19,4 +22,6 @@ __all__ = [
     "strongest",
     "Exhaustive",
     "exhaustive",
+    "BinaryBound",
+    "binary_bound",
 ]

@@ -7,7 +7,12 @@ import math
 import torch
 from torch import Tensor
 
-from pyg_aggnn._validation import check_choice, check_positive, check_positive_int
+from pyg_aggnn._validation import (
+    check_choice,
+    check_non_negative,
+    check_positive,
+    check_positive_int,
+)
 from pyg_aggnn.baselines._common import (
     check_channel,
     check_gain,
@@ -24,21 +29,23 @@ from pyg_aggnn.baselines.base import Baseline
 __all__ = ["wmmse", "WMMSE"]
 
 _INITS = ("full", "random")
-_BUDGETS = ("none", "cap", "scale")
+_BUDGETS = ("none", "cap", "scale", "price")
 _PATHS = ("auto", "dense", "sparse")
 # Above this many edge-slot entries, WMMSE.decide runs the slots in several calls.
 _CHUNK_ENTRIES = 2**22
 
 
-def _v_step(num, den, v_max, total, op, steps: int) -> Tensor:
-    """Exact minimiser of the v-subproblem, with the sum-power price found by bisection."""
+def _v_step(num, den, v_max, total, op, steps: int, price: float | None = None) -> Tensor:
+    """Exact minimiser of the v-subproblem: with a fixed sum-power ``price``, or with the
+    price found by bisection so that every network meets ``total``.
+    """
 
     def at(price: Tensor | None) -> Tensor:
         d = den if price is None else den + price
         # d = 0 only where num = 0 too (a silent or zero-weight link): switch it off.
         return torch.div(num, d).nan_to_num_(nan=0.0).minimum(v_max)
 
-    v = at(None)
+    v = at(price)
     if total is None:
         return v
     over = op.graph_sum(v.square()) > total  # [graph layout]
@@ -54,7 +61,7 @@ def _v_step(num, den, v_max, total, op, steps: int) -> Tensor:
     return torch.where(op.expand(over), at(op.expand(high)), v)
 
 
-def _iterate(op, v, g, alpha_g, noise, v_max, total, num_iters, tol, steps) -> Tensor:
+def _iterate(op, v, g, alpha_g, noise, v_max, total, num_iters, tol, steps, price) -> Tensor:
     """Run the WMMSE iterations from amplitudes ``v`` (operator layout) and return ``v``."""
     done = None if tol is None else torch.zeros_like(op.graph_max(v), dtype=torch.bool)
     for _ in range(num_iters):
@@ -68,7 +75,7 @@ def _iterate(op, v, g, alpha_g, noise, v_max, total, num_iters, tol, steps) -> T
         num = torch.mul(alpha_g, v).div_(quiet)  # alpha_i w_i u_i h_ii
         c = torch.mul(num, v).div_(received)  # alpha_i w_i u_i^2
         den = op.cross_t(c).addcmul_(g, c)  # sum_j alpha_j w_j u_j^2 h_ji^2
-        v_new = _v_step(num, den, v_max, total, op, steps)
+        v_new = _v_step(num, den, v_max, total, op, steps, price)
         if done is not None:
             change = op.graph_max((v_new.square() - v2).abs())
             v_new = torch.where(op.expand(done), v, v_new)
@@ -93,6 +100,7 @@ def wmmse(
     generator: torch.Generator | None = None,
     budget: str = "none",
     p_max_total: float | Tensor | None = None,
+    price: float | None = None,
     batch: Tensor | None = None,
     num_graphs: int | None = None,
     path: str = "auto",
@@ -122,6 +130,16 @@ def wmmse(
       network, zero if :math:`\sum_i v_i(0)^2 \le P_{\max}`, else found by bisection so
       that :math:`\sum_i v_i(\mu)^2 = P_{\max}` (the exact v-step under the sum-power
       constraint; the initial point is scaled by a common factor into the budget).
+      Needs :math:`\sum_i v_i^2` of the whole network in every iteration: a global
+      step, even in the distributed algorithm.
+    * ``"price"``: :math:`\bar p_i = p_{0,i}` and a fixed price :math:`\mu =`
+      ``price`` :math:`\ge 0`, the same for every network, slot and iteration (the
+      Lagrange multiplier of the sum-power constraint, set offline, e.g. by
+      :func:`~pyg_aggnn.baselines.calibrate_price` so that the budget is met on
+      average); local, so the distributed algorithm stays distributed. Every step
+      then minimises the WMMSE cost plus :math:`\mu \sum_i v_i^2`, so
+      :math:`\sum_i \alpha_i \log(1 + \mathrm{SINR}_i) - \mu \sum_i p_i` never
+      decreases; ``price=0`` is ``"none"``.
 
     In a network where the v-step's denominator vanishes (``link_weight`` zero), the
     link is switched off.
@@ -145,9 +163,11 @@ def wmmse(
             :math:`[0, \bar p_i]`, drawn from ``generator``) or a ``[N]`` / ``[N, *S]``
             tensor of non-negative powers (default: ``"full"``).
         generator: random stream of ``init="random"`` (default: ``None``, torch's).
-        budget: ``"none"``, ``"cap"`` or ``"scale"`` (default: ``"none"``).
-        p_max_total: budget :math:`P_{\max}`, float or ``[B]``; needed unless
-            ``budget="none"``.
+        budget: ``"none"``, ``"cap"``, ``"scale"`` or ``"price"`` (default: ``"none"``).
+        p_max_total: budget :math:`P_{\max}`, float or ``[B]``; needed with ``"cap"``
+            and ``"scale"``.
+        price: the fixed price :math:`\mu \ge 0` of ``budget="price"``, needed there
+            and only there (default: ``None``).
         batch: ``[N] long`` network of every link (default: ``None``, one network).
         num_graphs: number of networks ``B`` (default: ``batch.max() + 1``).
         path: ``"dense"`` batched matrices (equal-size networks), ``"sparse"`` CSR on the
@@ -169,8 +189,14 @@ def wmmse(
     p0 = per_node("max_power", max_power, num_nodes, like, positive=True)
     noise = per_node("noise_power", noise_power, num_nodes, like, positive=True)
     alpha = per_node("link_weight", 1.0 if link_weight is None else link_weight, num_nodes, like)
+    if budget == "price":
+        if price is None:
+            raise ValueError("price is required with budget='price', got None")
+        price = check_non_negative("price", price)
+    elif price is not None:
+        raise ValueError(f"price is only used with budget='price', got price={price!r}")
     cap, total = p0, None
-    if budget != "none":
+    if budget in ("cap", "scale"):
         if p_max_total is None:
             raise ValueError(f"p_max_total is required with budget={budget!r}, got None")
         p_max = per_graph("p_max_total", p_max_total, num_graphs, like)
@@ -217,6 +243,7 @@ def wmmse(
                 num_iters,
                 tol,
                 steps,
+                price,
             )
         )
     v = out[0] if len(out) == 1 else torch.cat(out)
@@ -235,15 +262,26 @@ class WMMSE(Baseline):
       Agg-GNN's ``K`` (default: ``5``, the papers' asynchronous setting).
 
     Every decision starts from ``init`` and uses only its slot's channel. ``budget``
-    selects how the total budget ``batch.p_max_total`` is met (see :func:`wmmse`);
-    the default ``"cap"`` gives every link the share :math:`P_{\max} / m`.
+    selects how the total budget ``batch.p_max_total`` is met (see :func:`wmmse`):
+
+    * ``"cap"`` (default): every link gets the share :math:`P_{\max} / m`; local.
+    * ``"scale"``: the global price, met in every slot and iteration by a bisection on
+      the network's total power; centralized even with ``mode="distributed"``.
+    * ``"price"``: a fixed price :math:`\mu` = ``price``, so every exchange is local;
+      a scalar set offline like a learned weight, e.g. by
+      :func:`~pyg_aggnn.baselines.calibrate_price` on training episodes so that the
+      budget is met on average. With ``price=None`` the policy must be calibrated
+      before use.
+    * ``"none"``: the budget is ignored.
 
     Args:
         mode: ``"distributed"`` or ``"centralized"`` (default: ``"distributed"``).
         num_iters: iterations per decision (default: ``None``: 100 centralized, 5
             distributed).
         tol: centralized only, see :func:`wmmse` (default: ``None``).
-        budget: ``"cap"``, ``"scale"`` or ``"none"`` (default: ``"cap"``).
+        budget: ``"cap"``, ``"scale"``, ``"price"`` or ``"none"`` (default: ``"cap"``).
+        price: the fixed price :math:`\mu \ge 0` of ``budget="price"`` (default:
+            ``None``, to be calibrated).
         init: ``"full"`` or ``"random"`` (default: ``"full"``).
         path: ``"auto"``, ``"dense"`` or ``"sparse"`` (default: ``"auto"``).
         update_every, when_active: see :class:`Baseline`.
@@ -259,6 +297,7 @@ class WMMSE(Baseline):
         path: str = "auto",
         update_every: int = 1,
         when_active: bool = False,
+        price: float | None = None,
     ):
         super().__init__(update_every=update_every, when_active=when_active)
         self.mode = check_choice("mode", mode, ("distributed", "centralized"))
@@ -272,10 +311,18 @@ class WMMSE(Baseline):
             )
         self.tol = None if tol is None else check_positive("tol", tol)
         self.budget = check_choice("budget", budget, _BUDGETS)
+        if price is not None and self.budget != "price":
+            raise ValueError(f"price is only used with budget='price', got price={price!r}")
+        self.price = None if price is None else check_non_negative("price", price)
         self.init = check_choice("init", init, _INITS)
         self.path = check_choice("path", path, _PATHS)
 
     def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
+        if self.budget == "price" and self.price is None:
+            raise ValueError(
+                "price is None with budget='price': give a price or calibrate it first "
+                "(pyg_aggnn.baselines.calibrate_price)"
+            )
         vector, num_graphs = graph_info(batch)
         gain = batch.edge_gain if self.mode == "centralized" else batch.edge_weight
         chunk = max(1, _CHUNK_ENTRIES // max(gain.size(0), 1))
@@ -295,6 +342,7 @@ class WMMSE(Baseline):
                     generator=generator,
                     budget=self.budget,
                     p_max_total=batch.p_max_total,
+                    price=self.price,
                     batch=vector,
                     num_graphs=num_graphs,
                     path=self.path,
@@ -303,7 +351,8 @@ class WMMSE(Baseline):
         return torch.cat(out, dim=1)
 
     def extra_repr(self) -> str:
+        price = f"price={self.price}, " if self.budget == "price" else ""
         return (
             f"mode={self.mode!r}, num_iters={self.num_iters}, tol={self.tol}, "
-            f"budget={self.budget!r}, init={self.init!r}, {super().extra_repr()}"
+            f"budget={self.budget!r}, {price}init={self.init!r}, {super().extra_repr()}"
         )

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from lightning_modules.comparison import CALIBRATION_EPISODES
+from lightning_modules.seeding import Stream
 from pyg_aggnn._cli_errors import ArgumentParser
 from pyg_aggnn.data.config import scenario_from_config, scenario_to_config
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
@@ -174,6 +176,22 @@ def run_evaluation(args: argparse.Namespace) -> tuple[dict, dict[str, Any]]:
                 setting, args.episodes, num_slots, args.seed, network=args.network
             )
         max_links = max(e.num_nodes for e in episodes)
+        calibration = None
+        if "wmmse_local" in args.baselines:  # its price: training episodes of the setting
+            if setting is None:
+                try:
+                    calibration = dataset_episodes(args.dataset, "train", CALIBRATION_EPISODES)
+                except ValueError:  # no training split: the default set leaves it out
+                    calibration = None
+            else:
+                calibration = simulate_episodes(
+                    setting,
+                    CALIBRATION_EPISODES,
+                    num_slots,
+                    args.seed,
+                    network=args.network,
+                    stream=Stream.TRAIN,
+                )
         methods = {}
         for name, module in modules.items():
             if K is not None:
@@ -185,6 +203,7 @@ def run_evaluation(args: argparse.Namespace) -> tuple[dict, dict[str, Any]]:
             update_every=args.baseline_update_every,
             max_links=max_links,
             neighbours_only=args.neighbours_only,
+            calibration=calibration,
         )
         methods.update({n: BaselineAllocator(b, seed=args.seed) for n, b in suite.items()})
         print(

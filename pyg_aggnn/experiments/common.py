@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lightning_modules.comparison import CALIBRATION_EPISODES
+from lightning_modules.seeding import Stream
 from pyg_aggnn.data.config import scenario_to_config
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
 from pyg_aggnn.evaluation.episodes import simulate_episodes
@@ -155,11 +157,17 @@ def evaluate_methods(
     warmup = K - 1 if warmup_slots is None else warmup_slots
     episodes = simulate_episodes(scenario, count, num_slots or max(10, K + 5), 0, network)
     methods: dict[str, Any] = {name: PolicyAllocator(m) for name, m in modules.items()}
+    calibration = None
+    if "wmmse_local" in baselines:  # its price: training episodes of the same scenario
+        calibration = simulate_episodes(
+            scenario, CALIBRATION_EPISODES, num_slots or max(10, K + 5), 0, network, Stream.TRAIN
+        )
     suite = baseline_suite(
         baselines,
         num_exchanges=K,
         update_every=update_every,
         max_links=max(e.num_nodes for e in episodes),
+        calibration=calibration,
     )
     methods.update({name: BaselineAllocator(b) for name, b in suite.items()})
     return evaluate(methods, episodes, warmup_slots=warmup, device=ctx.device)

@@ -21,12 +21,22 @@ STYLES: dict[str, dict] = {
     "sel": {"color": "tab:orange", "linestyle": "-", "label": "Sel-GNN (centralized)"},
     "wcgcn": {"color": "tab:green", "linestyle": "-", "label": "WCGCN (centralized)"},
     "mlp": {"color": "tab:purple", "linestyle": "-", "label": "MLP (centralized)"},
-    "wmmse": {"color": "black", "linestyle": "--", "label": "WMMSE (distributed)"},
+    "wmmse": {"color": "black", "linestyle": "--", "label": "WMMSE (distributed, global price)"},
+    "wmmse_local": {
+        "color": "tab:cyan",
+        "linestyle": "--",
+        "label": "WMMSE (distributed, fixed price)",
+    },
     "wmmse_central": {"color": "0.35", "linestyle": (0, (5, 1)), "label": "WMMSE (centralized)"},
     "equal": {"color": "tab:gray", "linestyle": ":", "label": "equal power"},
     "random": {"color": "tab:red", "linestyle": "-.", "label": "random full power"},
     "strongest": {"color": "tab:brown", "linestyle": (0, (3, 1, 1, 1)), "label": "strongest links"},
     "exhaustive": {"color": "tab:olive", "linestyle": (0, (1, 1)), "label": "exhaustive optimum"},
+    "binary": {
+        "color": "tab:pink",
+        "linestyle": (0, (1, 2)),
+        "label": "binary bound (centralized)",
+    },
 }
 
 

@@ -376,3 +376,87 @@ def test_dense_blocks_give_the_same_powers(monkeypatch, budget):
         == 8
     )
     torch.testing.assert_close(wmmse(*args, **kwargs), whole, rtol=0, atol=1e-14)
+
+
+def numpy_wmmse_fixed_price(H, p0, noise, alpha, num_iters, price):
+    """Literal WMMSE with a fixed sum-power price mu in the v-step's denominator."""
+    H2, d = H**2, np.diag(H)
+    v = np.sqrt(p0)
+    for _ in range(num_iters):
+        u = d * v / (noise + H2 @ v**2)
+        w = 1.0 / (1.0 - u * d * v)
+        v = np.clip(alpha * w * u * d / (H2.T @ (alpha * w * u**2) + price), 0.0, np.sqrt(p0))
+    return v**2
+
+
+@pytest.mark.parametrize("price", [0.0, 0.05, 0.7, 5.0])
+@pytest.mark.parametrize("sizes, path", [([2, 5, 4, 1], "sparse"), ([4, 4, 4], "dense")])
+def test_fixed_price_matches_numpy_reference(price, sizes, path, batched_edges):
+    rng = np.random.default_rng(7)
+    nets = [random_network(rng, m) for m in sizes]
+    p0 = [rng.uniform(0.5, 2.0, m) for m in sizes]
+    noise = [rng.uniform(0.05, 1.0, m) for m in sizes]
+    alpha = [rng.uniform(0.1, 1.0, m) for m in sizes]
+    direct, edge_index, edge_gain, batch = batched_edges(nets)
+    power = wmmse(
+        direct,
+        edge_index,
+        edge_gain,
+        torch.tensor(np.concatenate(p0)),
+        torch.tensor(np.concatenate(noise)),
+        torch.tensor(np.concatenate(alpha)),
+        num_iters=6,
+        budget="price",
+        price=price,
+        batch=batch,
+        path=path,
+    )
+    expected = np.concatenate(
+        [
+            numpy_wmmse_fixed_price(H, p0[k], noise[k], alpha[k], 6, price)
+            for k, H in enumerate(nets)
+        ]
+    )
+    np.testing.assert_allclose(power.numpy(), expected, rtol=0, atol=1e-8)
+
+
+def test_fixed_price_zero_is_no_budget_and_a_price_lowers_power():
+    episode = AdHoc(num_links=7).episode(4, seed=2, dtype=torch.float64)
+    free = WMMSE("distributed", budget="none")(episode)
+    assert torch.equal(WMMSE("distributed", budget="price", price=0.0)(episode), free)
+    totals = [
+        WMMSE("distributed", budget="price", price=mu)(episode).sum(0) for mu in (0.0, 0.1, 1.0)
+    ]
+    assert bool((totals[1] <= totals[0] + 1e-9).all()) and bool((totals[2] < totals[1]).any())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fixed_price_lagrangian_never_decreases(seed):
+    rng = np.random.default_rng(seed)
+    H = random_network(rng, 6)
+    d, ei, eg = physics.dense_to_edges(torch.tensor(H))
+    noise, alpha, price = 0.2, torch.tensor(rng.uniform(0.2, 1.0, 6)), 0.3
+    values = []
+    for k in range(1, 15):
+        p = wmmse(d, ei, eg, 1.5, noise, alpha, num_iters=k, budget="price", price=price)
+        assert bool((p >= 0).all()) and bool((p <= 1.5 + 1e-12).all())
+        values.append(_weighted_sum_rate(p, d, ei, eg, noise, alpha) - price * float(p.sum()))
+    assert all(b >= a - 1e-10 for a, b in zip(values, values[1:]))
+
+
+def test_fixed_price_arguments():
+    d, ei, eg = physics.dense_to_edges(torch.rand(3, 3, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"price must be >= 0, got -0\.5"):
+        wmmse(d, ei, eg, budget="price", price=-0.5)
+    with pytest.raises(ValueError, match="price is required"):
+        wmmse(d, ei, eg, budget="price")
+    with pytest.raises(ValueError, match="price"):
+        wmmse(d, ei, eg, budget="none", price=1.0)
+    with pytest.raises(ValueError, match=r"price must be >= 0, got -1"):
+        WMMSE(budget="price", price=-1)
+    with pytest.raises(ValueError, match="price"):
+        WMMSE(budget="scale", price=0.1)
+    episode = AdHoc(num_links=3).episode(2, seed=0)
+    with pytest.raises(ValueError, match="calibrate"):
+        WMMSE(budget="price")(episode)
+    assert "budget='price', price=0.25, init='full'" in repr(WMMSE(budget="price", price=0.25))

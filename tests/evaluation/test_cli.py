@@ -44,6 +44,18 @@ def test_evaluate_prints_and_writes_every_method(tiny_run, tmp_path, capsys):
     assert document["config"]["warmup_slots"] == 2 and document["config"]["wmmse_iters"] == 3
 
 
+def test_evaluate_shows_both_wmmse_prices_and_the_binary_bound_by_default(tiny_run, tmp_path):
+    out = tmp_path / "eval"
+    assert (
+        pyg_aggnn(["evaluate", f"agg={tiny_run.checkpoint}", "--episodes", "2", "--out", str(out)])
+        == 0
+    )
+    rows = {r["method"]: r for r in _summary(out)}
+    assert list(rows) == ["agg", "wmmse", "wmmse_local", "binary", "equal", "random", "exhaustive"]
+    # m = 5: the binary bound is exact, the exhaustive optimum
+    assert float(rows["binary"]["sum_rate"]) == pytest.approx(float(rows["exhaustive"]["sum_rate"]))
+
+
 @pytest.mark.parametrize(
     ("mode", "values", "labels"),
     [

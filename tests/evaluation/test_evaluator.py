@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from lightning_modules.seeding import Stream
 from pyg_aggnn.baselines import EqualPower, RandomFullPower
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
 from pyg_aggnn.evaluation.checkpoints import load_module
@@ -77,8 +78,16 @@ def test_fixed_network_episodes_share_the_data_module_layout():
 
 
 def test_suite_builds_the_named_baselines():
-    suite = baseline_suite(BASELINES, num_exchanges=3, update_every=2, max_links=8)
+    calibration = simulate_episodes(AdHoc(8), 4, 3, stream=Stream.TRAIN)
+    suite = baseline_suite(
+        BASELINES, num_exchanges=3, update_every=2, max_links=8, calibration=calibration
+    )
     assert list(suite) == list(BASELINES)
+    assert suite["wmmse_local"].budget == "price" and suite["wmmse_local"].price is not None
+    assert "wmmse_local" not in baseline_suite(max_links=8)  # no training episodes
+    assert "binary" in baseline_suite(max_links=50) and "binary" not in baseline_suite()
+    with pytest.raises(ValueError, match="calibration"):
+        baseline_suite(["wmmse_local"])
     assert suite["wmmse"].num_iters == 3 and suite["wmmse"].mode == "distributed"
     assert all(b.update_every == 2 for b in suite.values())
     assert "exhaustive" not in baseline_suite(max_links=11)

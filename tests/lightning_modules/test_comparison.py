@@ -4,7 +4,7 @@ from torch_geometric.data import Batch
 from lightning_modules.comparison import BaselineComparison
 from lightning_modules.metrics import scored_slots
 from lightning_modules.problem import PowerProblem
-from pyg_aggnn.baselines import WMMSE, EqualPower, Exhaustive, RandomFullPower
+from pyg_aggnn.baselines import WMMSE, BinaryBound, EqualPower, Exhaustive, RandomFullPower
 from pyg_aggnn.wireless import AdHoc, physics
 
 
@@ -18,13 +18,15 @@ def _batch(m, count=3, num_slots=4):
 
 def test_default_set_follows_the_papers():
     big = BaselineComparison.default_baselines(25, num_exchanges=6, update_every=2)
-    assert set(big) == {"wmmse", "equal", "random"}
+    assert set(big) == {"wmmse", "binary", "equal", "random"}
     assert isinstance(big["wmmse"], WMMSE) and big["wmmse"].num_iters == 6
     assert big["wmmse"].mode == "distributed" and big["wmmse"].budget == "scale"
     assert isinstance(big["equal"], EqualPower) and isinstance(big["random"], RandomFullPower)
+    assert isinstance(big["binary"], BinaryBound) and big["binary"].exact_links == 10
     assert all(b.update_every == 2 for b in big.values())
     small = BaselineComparison.default_baselines(8)
     assert isinstance(small["exhaustive"], Exhaustive)
+    assert "binary" not in BaselineComparison.default_baselines(51)
 
 
 def test_metrics_match_a_direct_evaluation_and_are_cached():
@@ -47,6 +49,37 @@ def test_small_networks_add_the_exhaustive_search_within_the_budget():
     batch = _batch(5, count=2, num_slots=3)
     comparison = BaselineComparison()
     metrics = comparison.metrics(PowerProblem(), batch, scored_slots(batch, 0), key=(0,))
-    assert set(comparison.baselines) == {"wmmse", "equal", "random", "exhaustive"}
+    assert set(comparison.baselines) == {"wmmse", "binary", "equal", "random", "exhaustive"}
     assert float(metrics["violation_exhaustive"]) <= 1e-6  # binary, budget met in every slot
     assert float(metrics["sum_rate_exhaustive"]) > 0
+
+
+def test_local_wmmse_is_calibrated_once_on_training_episodes():
+    from lightning_modules.datamodule import WirelessDataModule
+    from lightning_modules.online import simulate
+    from lightning_modules.seeding import Stream
+
+    data = WirelessDataModule(scenario=AdHoc(5), num_slots=3, seed=2, val_size=2, test_size=2)
+    training = data.training_episodes(4)
+    reference = [simulate(data.scenarios, 3, 2, Stream.TRAIN, k, data.layout) for k in range(4)]
+    assert all(torch.equal(a.edge_gain, b.edge_gain) for a, b in zip(training, reference))
+    asked = []
+
+    def episodes(count):
+        asked.append(count)
+        return data.training_episodes(count)
+
+    comparison = BaselineComparison(num_exchanges=3, training_episodes=episodes, calibration_size=6)
+    batch = Batch.from_data_list(data._split("val"))
+    problem, scored = PowerProblem(), scored_slots(batch, 0)
+    metrics = comparison.metrics(problem, batch, scored, key=("val", 0))
+    local = comparison.baselines["wmmse_local"]
+    assert asked == [6] and local.budget == "price" and local.num_iters == 3
+    assert local.price is not None and local.price >= 0
+    assert {"sum_rate_wmmse_local", "sum_rate_binary"} <= set(metrics)
+    comparison.metrics(problem, batch, scored, key=("val", 1))
+    assert asked == [6]  # calibrated once
+
+    given = BaselineComparison({"mine": WMMSE(budget="price")}, training_episodes=episodes)
+    given.metrics(problem, batch, scored, key=(0,))
+    assert given.baselines["mine"].price is not None
