@@ -17,6 +17,7 @@ from pyg_aggnn._validation import (
     check_positive,
     check_values,
 )
+from pyg_aggnn.wireless._physics_checks import check_index
 
 __all__: list[str] = []
 
@@ -100,14 +101,7 @@ def check_gain(name: str, value: Tensor, leading: int) -> Tensor:
 
 def check_edge_index(edge_index: Tensor, num_nodes: int) -> Tensor:
     """Check an ``[2, E]`` integer edge list with node indices in ``[0, N)``."""
-    if (
-        not isinstance(edge_index, Tensor)
-        or edge_index.dim() != 2
-        or edge_index.size(0) != 2
-        or edge_index.is_floating_point()
-    ):
-        shape = list(edge_index.shape) if isinstance(edge_index, Tensor) else edge_index
-        raise ValueError(f"edge_index must be an integer tensor of shape [2, E], got {shape}")
+    edge_index = check_index(edge_index, num_nodes)
     if edge_index.numel():
         low, high = torch.aminmax(edge_index)
         if low < 0 or high >= num_nodes:
