@@ -2,6 +2,8 @@ r"""``PrimalDualModule``: constrained, model-free (or model-based) training of a
 
 from __future__ import annotations
 
+import math
+
 import torch
 from lightning.pytorch import LightningModule
 from torch import Tensor, nn
@@ -22,6 +24,7 @@ from pyg_aggnn._validation import check_choice, check_non_negative, check_positi
 from pyg_aggnn.baselines import Baseline
 from pyg_aggnn.nn import AggGNN
 from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
+from pyg_aggnn.nn.power_distributions import DISTRIBUTIONS, TruncatedGaussianPower
 from pyg_aggnn.nn.power_map import POWER_MAPS, continuous_power, saturated
 from pyg_aggnn.wireless.holding import credit, hold, last_active_slot
 
@@ -65,7 +68,13 @@ class PrimalDualModule(LightningModule):
       over the ``action_samples`` draws on the same episode (over the global batch when
       ``action_samples = 1``); :math:`p_{0,i}\pi_i` is the mean of the node's own power.
       Neither depends on the action it scores, so the estimate stays unbiased, and only
-      observed rates and powers enter.
+      observed rates and powers enter. ``distribution="truncated_normal"`` replaces the
+      on/off action by a continuous power fraction, :math:`p_i = p_{0,i} x_i`,
+      :math:`x_i \sim \mathcal{N}(\pi_i, s^2)` truncated to :math:`[0, 1]`
+      (:class:`~pyg_aggnn.nn.TruncatedGaussianPower`), with one learnable scale
+      :math:`s` (:attr:`log_scale`, optimised with the policy); the fraction is held
+      and credited like the on/off action, and :math:`p_{0,i}\pi_i` above becomes the
+      law's mean power :math:`p_{0,i}\mathbb{E}[x_i]`.
     * ``mode="model_based"`` (WCGCN's unsupervised training): the continuous power
       :math:`p \in [0, p_0]` of the logits under ``power_map``
       (:mod:`pyg_aggnn.nn.power_map`) and autograd through the rate formula.
@@ -87,6 +96,10 @@ class PrimalDualModule(LightningModule):
         problem: utility and constraints (default: ``PowerProblem()``: sum rate under the
             total power budget).
         mode: ``"model_free"`` or ``"model_based"`` (default: ``"model_free"``).
+        distribution: the law of a model-free action, ``"bernoulli"`` (on/off, the
+            papers') or ``"truncated_normal"`` (a continuous power in :math:`[0, p_0]`)
+            (default: ``"bernoulli"``).
+        init_scale: initial scale :math:`s` of ``"truncated_normal"`` (default: ``0.3``).
         power_map: how a logit becomes a power, model-based: ``"clip"`` (a clipped
             linear map whose gradient is never lost at the bounds) or ``"sigmoid"``
             (:math:`p_0 \sigma(z)`, which stalls where it saturates), see
@@ -127,6 +140,8 @@ class PrimalDualModule(LightningModule):
         policy: PowerPolicy | None = None,
         problem: PowerProblem | None = None,
         mode: str = "model_free",
+        distribution: str = DISTRIBUTIONS[0],
+        init_scale: float = 0.3,
         power_map: str = POWER_MAPS[0],
         network: str | None = None,
         num_links: int | None = None,
@@ -158,6 +173,19 @@ class PrimalDualModule(LightningModule):
         self.problem = PowerProblem() if problem is None else problem
         self.mode = check_choice("mode", mode, ("model_free", "model_based"))
         self.power_map = check_choice("power_map", power_map, POWER_MAPS)
+        self.distribution = check_choice("distribution", distribution, DISTRIBUTIONS)
+        if self.mode == "model_based" and self.distribution != DISTRIBUTIONS[0]:
+            raise ValueError(
+                f"distribution must be {DISTRIBUTIONS[0]!r} with mode='model_based' (which "
+                f"draws no actions), got {distribution!r}"
+            )
+        if self.distribution == "truncated_normal":
+            if not init_scale > 0:
+                raise ValueError(f"init_scale must be > 0, got {init_scale}")
+            #: Log of the truncated Gaussian's scale :math:`s`, learned with the policy.
+            self.log_scale = nn.Parameter(torch.tensor(math.log(init_scale)))
+        else:
+            self.register_parameter("log_scale", None)
         if network is not None:
             check_choice("network", network, ("fixed", "random"))
         self.network = network
@@ -241,7 +269,8 @@ class PrimalDualModule(LightningModule):
         return [StallDetector()]
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.policy.parameters(), lr=self.lr)
+        scale = [] if self.log_scale is None else [self.log_scale]
+        return torch.optim.Adam([*self.policy.parameters(), *scale], lr=self.lr)
 
     # ------------------------------------------------------------------ structure of a batch
     def _layout(self, batch) -> dict:
@@ -293,12 +322,23 @@ class PrimalDualModule(LightningModule):
         return self.trainer.strategy.reduce(value.clone(), reduce_op="sum")
 
     # ------------------------------------------------------------------ the policy on the air
+    def power_distribution(
+        self, logits: Tensor, max_power: Tensor
+    ) -> BernoulliPower | TruncatedGaussianPower:
+        """The model-free action law of ``logits`` (``[N, *S]``) and ``max_power``
+        (``[N]``): a :class:`~pyg_aggnn.nn.BernoulliPower` or a
+        :class:`~pyg_aggnn.nn.TruncatedGaussianPower` of scale ``exp(log_scale)``.
+        """
+        if self.log_scale is None:
+            return BernoulliPower(logits, max_power)
+        return TruncatedGaussianPower(logits, max_power, self.log_scale.exp())
+
     def allocate(self, batch, stream: int = Stream.EVAL_ACTIONS, step: int = 0, samples: int = 1):
         """Powers the policy puts on the air at every slot.
 
-        Model-free: keyed Bernoulli draws (``stream``, ``step`` and the episodes'
-        ``sample_id``); model-based: the continuous power of ``power_map``; both held
-        while inactive.
+        Model-free: keyed draws of :meth:`power_distribution` (``stream``, ``step`` and
+        the episodes' ``sample_id``); model-based: the continuous power of
+        ``power_map``; both held while inactive.
 
         Returns:
             ``(power [N, T, samples], logits [N, T], action [N, T, samples] or None,
@@ -309,7 +349,7 @@ class PrimalDualModule(LightningModule):
         if self.mode == "model_based":
             power = hold(continuous_power(logits, batch.max_power, self.power_map), source)
             return power[..., None], logits, None, source
-        dist = BernoulliPower(logits[..., None].expand(-1, -1, samples), batch.max_power)
+        dist = self.power_distribution(logits[..., None].expand(-1, -1, samples), batch.max_power)
         action = dist.sample(uniform=self._uniform(batch, samples, stream, step))
         return dist.power(hold(action, source)), logits, action, source
 
@@ -328,6 +368,9 @@ class PrimalDualModule(LightningModule):
             loss = -((lam * reward - mu_p * power) * scored).sum() / norm
             entropy = power.new_zeros(())
         else:
+            dist = self.power_distribution(
+                logits[..., None].expand(-1, -1, samples), batch.max_power
+            )
             with torch.no_grad():
                 rates, reward = rates_and_reward(self.problem, batch, power)  # [N, T, S]
                 if self.credit_scope == "network":
@@ -336,10 +379,9 @@ class PrimalDualModule(LightningModule):
                 else:
                     rate_term = self._neighbourhood(batch, lam * reward)  # [N, T, S]
                     advantage = rate_term - self._rate_baseline(rate_term)
-                mean_power = hold(batch.max_power[:, None] * torch.sigmoid(logits), source)
-                own_cost = mu_p * (power - mean_power[..., None])
+                mean_power = hold(dist.expected_power(), source)  # [N, T, S]
+                own_cost = mu_p * (power - mean_power)
                 returns = credit((advantage - own_cost) * scored, source)  # [N, T, S]
-            dist = BernoulliPower(logits[..., None].expand(-1, -1, samples), batch.max_power)
             decided = batch.active[..., None].to(power.dtype)
             loss = -(dist.log_prob(action) * returns * decided).sum() / norm
             entropy = (dist.entropy() * decided).sum() / (decided.sum().clamp_min(1) * samples)
@@ -358,7 +400,7 @@ class PrimalDualModule(LightningModule):
     def saturated_fraction(self, logits: Tensor, active: Tensor) -> Tensor:
         """Fraction of the decisions (active link-slots) whose logit passes (almost) no
         gradient (:func:`pyg_aggnn.nn.power_map.saturated`): the model-based power map's,
-        or the Bernoulli policy's sigmoid.
+        or the model-free law's sigmoid (its probability or mean).
         """
         power_map = self.power_map if self.mode == "model_based" else "sigmoid"
         decided = active.to(logits.dtype)
@@ -441,7 +483,7 @@ class PrimalDualModule(LightningModule):
             self.problem, batch, power, *rates_and_reward(self.problem, batch, power), scored
         )
         if self.mode == "model_free":
-            entropy = BernoulliPower(logits, batch.max_power).entropy()
+            entropy = self.power_distribution(logits, batch.max_power).entropy()
             metrics["entropy"] = (entropy * batch.active).sum() / batch.active.sum().clamp_min(1)
         metrics.update(dual_metrics(self.duals))
         key = (split, dataloader_idx, batch_idx, batch.num_nodes)

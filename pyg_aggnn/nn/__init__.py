@@ -6,6 +6,7 @@ from pyg_aggnn.nn.delayed_diffusion import DelayedDiffusion
 from pyg_aggnn.nn.generic import GenericGNNPolicy
 from pyg_aggnn.nn.mlp_policy import MLPPolicy
 from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
+from pyg_aggnn.nn.power_distributions import TruncatedGaussianPower
 from pyg_aggnn.nn.selection_gnn import SelectionGNN
 from pyg_aggnn.nn.snapshot import SlotGraph, SnapshotPolicy
 from pyg_aggnn.nn.wcgcn import WCGCN
@@ -14,6 +15,7 @@ from pyg_aggnn.nn.wcgcn_conv import WCGCNConv
 __all__ = [
     "PowerPolicy",
     "BernoulliPower",
+    "TruncatedGaussianPower",
     "DelayedDiffusion",
     "AggGNN",
     "SnapshotPolicy",

@@ -189,3 +189,75 @@ def test_entropy_is_reported(tiny_policy, dense_episode):
     module = PrimalDualModule(tiny_policy(dtype=torch.float64), num_links=3).double()
     _, observed = module.primal_loss(_batch(dense_episode()))
     assert 0 < float(observed["entropy"]) <= math.log(2) + 1e-12
+
+
+def test_continuous_actions_are_held_while_inactive(tiny_policy, dense_episode):
+    active = torch.tensor(
+        [[True, False, False, True], [False, True, False, False], [False, False, False, True]]
+    )
+    episode = dense_episode(m=3, num_slots=4, active=active)
+    module = PrimalDualModule(
+        tiny_policy(dtype=torch.float64), num_links=3, distribution="truncated_normal"
+    ).double()
+    power, logits, action, source = module.allocate(_batch(episode), samples=3)
+    assert power.shape == action.shape == (3, 4, 3)
+    assert bool(((action > 0) & (action < 1)).all())  # continuous fractions, not on/off
+    want = torch.zeros_like(power)
+    for i, t in itertools.product(range(3), range(4)):
+        past = [s for s in range(t + 1) if active[i, s]]
+        if past:
+            want[i, t] = 2.0 * action[i, past[-1]]
+    assert torch.equal(power, want)
+    # the same keys give the same continuous draws
+    assert torch.equal(module.allocate(_batch(episode), samples=3)[0], power)
+
+
+def test_continuous_policy_trains_its_scale(tiny_policy, dense_episode):
+    batch = _batch(*(dense_episode(m=3, num_slots=4, seed=s, p_max_total=2.0) for s in range(2)))
+    module = PrimalDualModule(
+        tiny_policy(dtype=torch.float64),
+        num_links=3,
+        distribution="truncated_normal",
+        init_scale=0.5,
+        entropy_weight=0.01,
+    ).double()
+    optimizer = module.configure_optimizers()
+    start = module.log_scale.detach().clone()
+    torch.testing.assert_close(start.exp(), torch.tensor(0.5, dtype=torch.float64))
+    for step in range(5):
+        loss, observed = module.primal_loss(batch, step)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        module.dual_step(batch, observed)
+        assert torch.isfinite(loss) and torch.isfinite(observed["entropy"])
+    assert not torch.equal(module.log_scale.detach(), start)
+    assert "log_scale" in module.state_dict()
+    assert "log_scale" not in PrimalDualModule(tiny_policy(), num_links=3).state_dict()
+
+
+def test_distribution_is_selectable_from_the_command_line(tmp_path, monkeypatch):
+    from lightning_modules.cli import AggGNNCLI
+
+    monkeypatch.setattr("sys.argv", ["pyg-aggnn"])
+    args = ["--model.distribution", "truncated_normal", "--model.init_scale", "0.2"]
+    args += ["--trainer.default_root_dir", str(tmp_path), "--data.val_size", "4"]
+    cli = AggGNNCLI(args=[*args, "--data.test_size", "4"], run=False)
+    assert cli.model.distribution == "truncated_normal"
+    torch.testing.assert_close(float(cli.model.log_scale.detach().exp()), 0.2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"distribution": "gamma"}, "distribution must be one of .* got 'gamma'"),
+        (
+            {"distribution": "truncated_normal", "mode": "model_based"},
+            "distribution must be 'bernoulli' with mode='model_based'",
+        ),
+        ({"distribution": "truncated_normal", "init_scale": 0.0}, "init_scale must be > 0"),
+    ],
+)
+def test_bad_distribution_names_it(tiny_policy, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        PrimalDualModule(tiny_policy(), **kwargs)
