@@ -11,14 +11,12 @@ from torch import Tensor
 from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.baselines._common import (
     check_channel,
-    graph_info,
     graph_sizes,
     per_graph,
     per_node,
     resolve_batch,
 )
-from pyg_aggnn.baselines.base import Baseline
-from pyg_aggnn.baselines.exhaustive import MAX_LINKS, exhaustive
+from pyg_aggnn.baselines.exhaustive import MAX_LINKS, Exhaustive, exhaustive
 from pyg_aggnn.wireless import physics
 
 __all__ = ["binary_bound", "BinaryBound"]
@@ -339,7 +337,7 @@ def binary_bound(
     return power.reshape(num_nodes, *shape)
 
 
-class BinaryBound(Baseline):
+class BinaryBound(Exhaustive):
     """:func:`binary_bound` as a policy: a strong on/off allocation of every decision
     slot under the budget, centralized (it sees every channel of the network).
 
@@ -361,37 +359,16 @@ class BinaryBound(Baseline):
         update_every: int = 1,
         when_active: bool = False,
     ):
-        super().__init__(update_every=update_every, when_active=when_active)
-        for name, value in (("budget", budget), ("neighbours_only", neighbours_only)):
-            if not isinstance(value, bool):
-                raise ValueError(f"{name} must be a bool, got {value!r}")
-        self.budget = budget
-        self.neighbours_only = neighbours_only
+        super().__init__(budget, neighbours_only, update_every, when_active)
         self.exact_links = check_positive_int("exact_links", exact_links, minimum=0)
         if self.exact_links > MAX_LINKS:
             raise ValueError(f"exact_links must be in [0, {MAX_LINKS}], got {exact_links}")
         self.max_passes = check_positive_int("max_passes", max_passes, minimum=0)
 
-    def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
-        vector, num_graphs = graph_info(batch)
-        gain = batch.interference_gain(self.neighbours_only)
-        return binary_bound(
-            batch.direct_gain[:, slots],
-            batch.edge_index,
-            gain[:, slots],
-            batch.max_power,
-            batch.noise_power,
-            batch.link_weight,
-            batch.p_max_total if self.budget else None,
-            vector,
-            num_graphs,
-            exact_links=self.exact_links,
-            max_passes=self.max_passes,
-        )
+    def search(self, *channel) -> Tensor:
+        return binary_bound(*channel, exact_links=self.exact_links, max_passes=self.max_passes)
 
     def extra_repr(self) -> str:
         return (
-            f"budget={self.budget}, neighbours_only={self.neighbours_only}, "
-            f"exact_links={self.exact_links}, max_passes={self.max_passes}, "
-            f"{super().extra_repr()}"
+            f"{super().extra_repr()}, exact_links={self.exact_links}, max_passes={self.max_passes}"
         )

@@ -137,7 +137,7 @@ class Exhaustive(Baseline):
     def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
         vector, num_graphs = graph_info(batch)
         gain = batch.interference_gain(self.neighbours_only)
-        return exhaustive(
+        return self.search(
             batch.direct_gain[:, slots],
             batch.edge_index,
             gain[:, slots],
@@ -148,6 +148,12 @@ class Exhaustive(Baseline):
             vector,
             num_graphs,
         )
+
+    def search(self, *channel) -> Tensor:
+        """The on/off search of the decision slots' channels (the arguments of
+        :func:`exhaustive`); subclasses search otherwise.
+        """
+        return exhaustive(*channel)
 
     def extra_repr(self) -> str:
         return (

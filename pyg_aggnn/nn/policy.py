@@ -86,6 +86,19 @@ class PowerPolicy(nn.Module):
         return torch.sigmoid(self.logits(batch, all_slots=all_slots))
 
 
+def uniform_draws(
+    logits: Tensor, generator: torch.Generator | None = None, uniform: Tensor | None = None
+) -> Tensor:
+    """Uniform draws in ``[0, 1)`` of the shape, dtype and device of ``logits``: the given
+    ``uniform`` (keyed random streams) or new ones from ``generator``.
+    """
+    if uniform is None:
+        uniform = torch.rand(logits.shape, generator=generator, dtype=logits.dtype)
+    elif uniform.shape != logits.shape:
+        raise ValueError(f"uniform must have shape {list(logits.shape)}, got {list(uniform.shape)}")
+    return uniform.to(device=logits.device, dtype=logits.dtype)
+
+
 class BernoulliPower:
     r"""The stochastic binary power policy :math:`p_i = p_{0,i}\,\mathrm{Bernoulli}(\pi_i)`.
 
@@ -119,15 +132,8 @@ class BernoulliPower:
         uniform draws instead of ``generator``, for keyed random streams.
         """
         with torch.no_grad():
-            if uniform is None:
-                uniform = torch.rand(
-                    self.logits.shape, generator=generator, dtype=self.logits.dtype
-                )
-            elif uniform.shape != self.logits.shape:
-                raise ValueError(
-                    f"uniform must have shape {list(self.logits.shape)}, got {list(uniform.shape)}"
-                )
-            return (uniform.to(self.logits.device) < self.prob).to(self.logits.dtype)
+            uniform = uniform_draws(self.logits, generator, uniform)
+            return (uniform < self.prob).to(self.logits.dtype)
 
     def power(self, action: Tensor) -> Tensor:
         """Transmit power of actions: :math:`p = p_0 a`."""

@@ -19,6 +19,8 @@ import math
 import torch
 from torch import Tensor
 
+from pyg_aggnn.nn.policy import uniform_draws
+
 __all__ = ["TruncatedGaussianPower", "DISTRIBUTIONS"]
 
 #: The ``distribution`` names of model-free training: the papers' on/off law first.
@@ -89,15 +91,7 @@ class TruncatedGaussianPower:
         uniform draws instead of ``generator``, for keyed random streams.
         """
         with torch.no_grad():
-            if uniform is None:
-                uniform = torch.rand(
-                    self.logits.shape, generator=generator, dtype=self.logits.dtype
-                )
-            elif uniform.shape != self.logits.shape:
-                raise ValueError(
-                    f"uniform must have shape {list(self.logits.shape)}, got {list(uniform.shape)}"
-                )
-            uniform = uniform.to(device=self.logits.device, dtype=self.logits.dtype)
+            uniform = uniform_draws(self.logits, generator, uniform)
             alpha, _, mass = self._bounds()
             eps = torch.finfo(self.logits.dtype).eps
             level = (torch.special.ndtr(alpha) + uniform * mass).clamp(eps, 1.0 - eps)

@@ -191,8 +191,8 @@ def test_permutation_equivariance(exact_links):
 
 def test_repr_and_bad_arguments():
     assert repr(BinaryBound()) == (
-        "BinaryBound(budget=True, neighbours_only=False, exact_links=16, max_passes=50, "
-        "update_every=1, when_active=False)"
+        "BinaryBound(budget=True, neighbours_only=False, update_every=1, when_active=False, "
+        "exact_links=16, max_passes=50)"
     )
     for kwargs, name in (
         (dict(exact_links=17), "exact_links"),
