@@ -1,6 +1,6 @@
 """LightningModules, DataModules and callbacks of pyg_aggnn."""
 
-from lightning_modules.callbacks import StallDetector
+from lightning_modules.callbacks import StallDetector, StallWarning
 from lightning_modules.comparison import BaselineComparison
 from lightning_modules.datamodule import WirelessDataModule
 from lightning_modules.duals import DualVariables
@@ -18,4 +18,5 @@ __all__ = [
     "LineProgressBar",
     "BaselineComparison",
     "StallDetector",
+    "StallWarning",
 ]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 from lightning.pytorch import Callback
-from lightning.pytorch.utilities import rank_zero_warn
 
 from pyg_aggnn._validation import check_in_range, check_non_negative, check_positive_int
 
-__all__ = ["StallDetector"]
+__all__ = ["StallDetector", "StallWarning"]
+
+
+class StallWarning(UserWarning):
+    """A training run whose policy saturated or whose gradient vanished."""
 
 
 class StallDetector(Callback):
@@ -27,8 +31,8 @@ class StallDetector(Callback):
 
     so both appear in ``metrics.csv``. A check *stalls* when the saturated fraction is at
     least ``saturated`` or the gradient norm at most ``grad_norm``; after ``patience``
-    training steps of consecutive stalled checks it warns once (on rank zero) with
-    both numbers. :attr:`stalled_at` keeps the global step of that warning (``None``:
+    training steps of consecutive stalled checks it warns once (on rank zero, a
+    :class:`StallWarning`) with both numbers. :attr:`stalled_at` keeps the global step of that warning (``None``:
     no stall). :class:`~lightning_modules.PrimalDualModule` adds one by default
     (``detect_stalls``).
 
@@ -83,14 +87,17 @@ class StallDetector(Callback):
         if self.stalled_at is None and step - self._since + 1 >= self.patience:
             self.stalled_at = step
             name = type(getattr(pl_module, "policy", pl_module)).__name__
-            rank_zero_warn(
+            if not trainer.is_global_zero:
+                return
+            warnings.warn(
                 f"training of {name} has stalled for {step - self._since + 1} steps (step "
                 f"{step}): {fraction:.1%} of its outputs are saturated (no gradient passes "
                 f"them) and the gradient norm is {norm:.3g}. Its numbers are those of a "
                 "stalled policy, not of the architecture; see train/saturated and "
                 "train/grad_norm in metrics.csv (model-based: power_map='clip' keeps the "
                 "gradient at the bounds).",
-                category=UserWarning,
+                StallWarning,
+                stacklevel=1,  # attributed here: filters of Lightning's modules pass it
             )
 
     def state_dict(self) -> dict:

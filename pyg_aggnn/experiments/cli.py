@@ -88,7 +88,9 @@ def _quiet() -> None:
     """Keep Lightning's banners and known warnings out of the progress lines."""
     for logger in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logging.getLogger(logger).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", category=UserWarning, module="lightning")
+    # Lightning's own modules only: "lightning" alone would also match lightning_modules,
+    # whose StallDetector must always be heard
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"lightning(\.|$)")
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
 

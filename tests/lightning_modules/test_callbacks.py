@@ -7,10 +7,11 @@ from lightning.pytorch import Trainer
 from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
-from lightning_modules.callbacks import StallDetector
+from lightning_modules.callbacks import StallDetector, StallWarning
 from lightning_modules.datamodule import WirelessDataModule
 from lightning_modules.primal_dual import PrimalDualModule
 from lightning_modules.problem import PowerProblem
+from pyg_aggnn.experiments.cli import _quiet
 from pyg_aggnn.nn.policy import PowerPolicy
 from pyg_aggnn.wireless import GaussianIC
 
@@ -31,7 +32,7 @@ class BiasedPolicy(PowerPolicy):
         return out if all_slots else out[:, -1]
 
 
-def _fit(tmp_path, bias, power_map, mode="model_based", steps=30):
+def _fit(tmp_path, bias, power_map, mode="model_based", steps=30, quiet=False):
     torch.manual_seed(0)
     module = PrimalDualModule(
         BiasedPolicy(bias),
@@ -64,9 +65,11 @@ def _fit(tmp_path, bias, power_map, mode="model_based", steps=30):
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        if quiet:  # the filters of pyg-aggnn reproduce
+            _quiet()
         trainer.fit(module, data)
     detector = next(c for c in trainer.callbacks if isinstance(c, StallDetector))
-    stalls = [w for w in caught if "has stalled" in str(w.message)]
+    stalls = [w for w in caught if issubclass(w.category, StallWarning)]
     return trainer, detector, stalls
 
 
@@ -84,6 +87,11 @@ def test_saturated_sigmoid_policy_triggers_the_warning_once(tmp_path):
     saturated = _logged(trainer, "train/saturated")
     assert len(saturated) == 30 and min(saturated) == 1.0
     assert max(_logged(trainer, "train/grad_norm")) == 0.0  # sigmoid(30) == 1 in float32
+
+
+def test_the_warning_is_not_silenced_by_the_experiments_filters(tmp_path):
+    _, _, stalls = _fit(tmp_path, bias=30.0, power_map="sigmoid", quiet=True)
+    assert len(stalls) == 1 and "has stalled" in str(stalls[0].message)
 
 
 def test_the_same_start_with_the_clip_map_is_healthy(tmp_path):
