@@ -32,7 +32,8 @@ from pyg_aggnn.evaluation.report import write_csv
 
 __all__ = ["RunSpec", "Run", "train_run", "read_curve"]
 
-_CURVE_KEYS = ("sum_rate", "power_per_link", "violation")
+# training points also keep what the stall detector logs
+_CURVE_KEYS = ("sum_rate", "power_per_link", "violation", "saturated", "grad_norm")
 
 
 @dataclass(frozen=True)
