@@ -94,8 +94,8 @@ class StallDetector(Callback):
                 f"{step}): {fraction:.1%} of its outputs are saturated (no gradient passes "
                 f"them) and the gradient norm is {norm:.3g}. Its numbers are those of a "
                 "stalled policy, not of the architecture; see train/saturated and "
-                "train/grad_norm in metrics.csv (model-based: power_map='clip' keeps the "
-                "gradient at the bounds).",
+                "train/grad_norm in metrics.csv (model-based: power_map='floor' or 'clip' "
+                "keep the gradient back from the bounds).",
                 StallWarning,
                 stacklevel=1,  # attributed here: filters of Lightning's modules pass it
             )

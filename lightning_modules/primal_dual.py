@@ -100,10 +100,11 @@ class PrimalDualModule(LightningModule):
             papers') or ``"truncated_normal"`` (a continuous power in :math:`[0, p_0]`)
             (default: ``"bernoulli"``).
         init_scale: initial scale :math:`s` of ``"truncated_normal"`` (default: ``0.3``).
-        power_map: how a logit becomes a power, model-based: ``"clip"`` (a clipped
-            linear map whose gradient is never lost at the bounds) or ``"sigmoid"``
+        power_map: how a logit becomes a power, model-based: ``"floor"`` (the sigmoid
+            with a floor on its slope back towards 0), ``"clip"`` (a clipped linear map
+            whose gradient passes back inside at the bounds) or ``"sigmoid"``
             (:math:`p_0 \sigma(z)`, which stalls where it saturates), see
-            :mod:`pyg_aggnn.nn.power_map` (default: ``"clip"``).
+            :mod:`pyg_aggnn.nn.power_map` (default: ``"floor"``).
         network: ``"fixed"``, ``"random"`` or ``None`` (the data module's, else fixed).
         num_links: ``m`` of the fixed network (default: the data module's or the first
             batch's).

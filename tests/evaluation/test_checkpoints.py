@@ -42,7 +42,7 @@ def test_bad_inputs_raise_value_errors(tmp_path):
 
 
 def test_power_map_is_kept_and_older_checkpoints_get_the_sigmoid(tiny_run, tmp_path):
-    assert load_module(tiny_run.checkpoint).power_map == "clip"
+    assert load_module(tiny_run.checkpoint).power_map == "floor"
     stored = torch.load(tiny_run.checkpoint, weights_only=True)
     stored["hyper_parameters"]["power_map"] = "sigmoid"
     torch.save(stored, tmp_path / "sigmoid.ckpt")

@@ -80,7 +80,11 @@ def test_model_free_gradient_is_unbiased_against_enumeration(
 
 @pytest.mark.parametrize(
     "power_map, squash",
-    [("sigmoid", torch.sigmoid), ("clip", lambda z: (0.5 + z / 4).clamp(0.0, 1.0))],
+    [
+        ("sigmoid", torch.sigmoid),
+        ("floor", torch.sigmoid),  # small logits: the sigmoid's slope is above the floor
+        ("clip", lambda z: (0.5 + z / 4).clamp(0.0, 1.0)),
+    ],
 )
 def test_model_based_loss_is_the_lagrangian_of_the_continuous_power(
     tiny_policy, dense_episode, power_map, squash
