@@ -16,6 +16,7 @@ from pyg_aggnn.evaluation.evaluator import MethodResult, evaluate
 from pyg_aggnn.evaluation.suite import baseline_suite
 from pyg_aggnn.experiments.budget import Budget
 from pyg_aggnn.experiments.runs import Run, RunSpec, train_run
+from pyg_aggnn.nn.power_map import POWER_MAPS
 from pyg_aggnn.wireless.scenario import Scenario
 
 __all__ = ["Context", "Output", "policy_config", "run_spec", "evaluate_methods", "MODELS"]
@@ -122,6 +123,9 @@ def run_spec(
         "num_exchanges": K,
         "baseline_update_every": update_every,
     }
+    if mode == "model_based":
+        # named, so that runs trained under another default power map are not reused
+        module["power_map"] = POWER_MAPS[0]
     if network == "random":
         module["network"] = "random"
     return RunSpec(
