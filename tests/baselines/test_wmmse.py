@@ -47,13 +47,19 @@ def random_network(rng, m):
     return H
 
 
-def test_matches_numpy_reference_on_batched_networks_of_different_sizes(batched_edges):
-    rng = np.random.default_rng(0)
-    sizes = [3, 6, 5, 1]
+def _random_links(rng, sizes):
+    """Channels, per-link maximum powers, noise powers and weights of networks of ``sizes``."""
     nets = [random_network(rng, m) for m in sizes]
     p0 = [rng.uniform(0.5, 2.0, m) for m in sizes]
     noise = [rng.uniform(0.05, 1.0, m) for m in sizes]
     alpha = [rng.uniform(0.1, 1.0, m) for m in sizes]
+    return nets, p0, noise, alpha
+
+
+def test_matches_numpy_reference_on_batched_networks_of_different_sizes(batched_edges):
+    rng = np.random.default_rng(0)
+    sizes = [3, 6, 5, 1]
+    nets, p0, noise, alpha = _random_links(rng, sizes)
     direct, edge_index, edge_gain, batch = batched_edges(nets)
     for budget, p_max in ((None, None), ("cap", 2.0), ("scale", 1.5)):
         power = wmmse(
@@ -393,10 +399,7 @@ def numpy_wmmse_fixed_price(H, p0, noise, alpha, num_iters, price):
 @pytest.mark.parametrize("sizes, path", [([2, 5, 4, 1], "sparse"), ([4, 4, 4], "dense")])
 def test_fixed_price_matches_numpy_reference(price, sizes, path, batched_edges):
     rng = np.random.default_rng(7)
-    nets = [random_network(rng, m) for m in sizes]
-    p0 = [rng.uniform(0.5, 2.0, m) for m in sizes]
-    noise = [rng.uniform(0.05, 1.0, m) for m in sizes]
-    alpha = [rng.uniform(0.1, 1.0, m) for m in sizes]
+    nets, p0, noise, alpha = _random_links(rng, sizes)
     direct, edge_index, edge_gain, batch = batched_edges(nets)
     power = wmmse(
         direct,
