@@ -176,9 +176,13 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
-def _plan(directory: Path, config: GenerationConfig, manifest: dict) -> tuple[list, list, int]:
-    """Shards to (re)build, problems found in recorded shards, samples already done."""
-    tasks, problems, done = [], [], 0
+def _plan(
+    directory: Path, config: GenerationConfig, manifest: dict
+) -> tuple[list, list, int, int]:
+    """Shards to (re)build, problems found in recorded shards, samples already done and
+    recorded shards verified against the manifest.
+    """
+    tasks, problems, done, verified = [], [], 0, 0
     for split, spec in config.splits.items():
         recorded = {e["file"]: e for e in manifest["splits"][split]["shards"]}
         for shard in range(spec.num_shards):
@@ -188,12 +192,13 @@ def _plan(directory: Path, config: GenerationConfig, manifest: dict) -> tuple[li
             problem = None if entry is None else read_shard(directory, entry)
             if entry is not None and not isinstance(problem, str):
                 done += stop - start
+                verified += 1
                 continue
             if problem is not None:
                 problems.append(f"{name}: {problem}")
             expected = None if entry is None else entry["sha256"]
             tasks.append(_Task(split, start, stop, name, expected))
-    return tasks, problems, done
+    return tasks, problems, done, verified
 
 
 # ---------------------------------------------------------------------- generation
@@ -252,7 +257,7 @@ def generate_dataset(
             try:
                 for split in config.splits:
                     (directory / split).mkdir(exist_ok=True)
-                written = _generate_locked(
+                verified, written = _generate_locked(
                     directory, config, canonical, workers, repair, progress, fsync, stream
                 )
                 finished = True
@@ -269,7 +274,7 @@ def generate_dataset(
     if progress:
         size = _present_bytes(directory) / 1e6
         print(
-            f"generate: {directory}: {written} shard(s) written, "
+            f"generate: {directory}: {verified} shard(s) verified, {written} written, "
             f"{sum(s.count for s in config.splits.values())} episodes, {size:.1f} MB, "
             f"{time.perf_counter() - start:.1f} s",
             file=stream,
@@ -312,7 +317,7 @@ def _generate_locked(directory, config, canonical, workers, repair, progress, fs
         print(f"generate: rebuilding {MANIFEST_FILE} from the shards: {error}", file=stream)
         manifest = new_manifest(config)
         _adopt_shards(directory, config, manifest, canonical, workers, fsync, stream)
-    tasks, problems, done = _plan(directory, config, manifest)
+    tasks, problems, done, verified = _plan(directory, config, manifest)
     if problems and manifest["complete"] and not repair:
         listing = "\n  ".join(problems)
         raise DatasetError(
@@ -351,7 +356,7 @@ def _generate_locked(directory, config, canonical, workers, repair, progress, fs
     if not manifest["complete"] or tasks:
         manifest["complete"] = True
         write_json(directory / MANIFEST_FILE, manifest, fsync=fsync)
-    return len(tasks)
+    return verified, len(tasks)
 
 
 def _adopt_shards(directory, config, manifest, canonical, workers, fsync, stream) -> None:

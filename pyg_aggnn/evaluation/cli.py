@@ -22,9 +22,9 @@ from typing import Any
 import yaml
 
 from lightning_modules.comparison import CALIBRATION_EPISODES
-from lightning_modules.seeding import Stream
 from pyg_aggnn._cli_errors import ArgumentParser
 from pyg_aggnn.data.config import scenario_from_config, scenario_to_config
+from pyg_aggnn.data.seeding import Stream
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
 from pyg_aggnn.evaluation.checkpoints import load_module, training_scenario
 from pyg_aggnn.evaluation.episodes import dataset_episodes, simulate_episodes
@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="pyg-aggnn evaluate",
         description=(
             "Evaluate trained policies (PrimalDualModule checkpoints) and the classical "
-            "baselines on the same episodes: sum rate (mean and 95%% confidence interval), "
+            "baselines on the same episodes: sum rate (mean and 95% confidence interval), "
             "power, budget violation, fraction of links served and the per-link rate "
             "distribution. Prints a table; writes summary.csv, networks.csv, "
             "link_rates.csv and summary.json."
