@@ -8,7 +8,6 @@ import torch
 from torch import Tensor
 
 from lightning_modules.metrics import allocation_metrics, graphs, rates_and_reward
-from lightning_modules.seeding import Stream, keyed_generator
 from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.baselines import (
     WMMSE,
@@ -19,6 +18,7 @@ from pyg_aggnn.baselines import (
     RandomFullPower,
     calibrate_price,
 )
+from pyg_aggnn.data.seeding import Stream, keyed_generator
 
 __all__ = ["BaselineComparison", "BINARY_MAX_LINKS", "BINARY_EXACT_LINKS", "CALIBRATION_EPISODES"]
 

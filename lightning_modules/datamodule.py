@@ -9,9 +9,9 @@ from lightning.pytorch import LightningDataModule
 from torch.utils.data import Dataset, DistributedSampler
 from torch_geometric.loader import DataLoader
 
-from lightning_modules.online import OnlineEpisodes, simulate
-from lightning_modules.seeding import Stream, keyed_generator
 from pyg_aggnn._validation import check_choice, check_positive_int
+from pyg_aggnn.data.online import OnlineEpisodes, simulate
+from pyg_aggnn.data.seeding import Stream, keyed_generator
 from pyg_aggnn.wireless import AdHoc
 from pyg_aggnn.wireless.scenario import Scenario
 

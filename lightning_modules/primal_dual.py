@@ -19,9 +19,9 @@ from lightning_modules.metrics import (
     scored_slots,
 )
 from lightning_modules.problem import PowerProblem
-from lightning_modules.seeding import Stream, keyed_generator
 from pyg_aggnn._validation import check_choice, check_non_negative, check_positive_int
 from pyg_aggnn.baselines import Baseline
+from pyg_aggnn.data.seeding import Stream, keyed_generator
 from pyg_aggnn.nn import AggGNN
 from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
 from pyg_aggnn.nn.power_distributions import DISTRIBUTIONS, TruncatedGaussianPower

@@ -11,7 +11,9 @@ from pyg_aggnn.data.dataset import WirelessDataset
 from pyg_aggnn.data.episode import WirelessEpisode
 from pyg_aggnn.data.generate import generate_dataset
 from pyg_aggnn.data.generation_config import GenerationConfig, SplitConfig
+from pyg_aggnn.data.online import OnlineEpisodes
 from pyg_aggnn.data.sampler import ShardShuffleSampler
+from pyg_aggnn.data.seeding import Stream, keyed_generator
 from pyg_aggnn.data.storage import DatasetError
 
 __all__ = [
@@ -20,6 +22,9 @@ __all__ = [
     "GenerationConfig",
     "SplitConfig",
     "ShardShuffleSampler",
+    "OnlineEpisodes",
+    "Stream",
+    "keyed_generator",
     "DatasetError",
     "generate_dataset",
     "scenario_to_config",

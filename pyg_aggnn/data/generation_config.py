@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from pyg_aggnn._validation import check_choice, check_positive_int
@@ -21,6 +19,7 @@ from pyg_aggnn.data.config import (
     scenario_to_config,
     short_hash,
 )
+from pyg_aggnn.data.seeding import Stream, derive_seed, keyed_episode, split_stream
 from pyg_aggnn.wireless.scenario import Layout, Scenario
 
 __all__ = ["GenerationConfig", "SplitConfig", "SCHEMA_VERSION", "derive_seed", "split_stream"]
@@ -31,10 +30,6 @@ _TOP_KEYS = ("schema_version", "seed", "num_slots", "dtype", "network", "shard_s
 _SPLIT_KEYS = ("count", "network", "num_slots", "shard_size", "scenario")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _NETWORKS = ("random", "fixed")
-# Stream keys shared with the online training stream (``lightning_modules.seeding``):
-# a generated split holds exactly the episodes the online stream of that name draws.
-_SPLIT_STREAMS = {"train": 0, "val": 1, "test": 2}
-_LAYOUT_STREAM = 3
 
 
 @dataclass(frozen=True)
@@ -92,31 +87,6 @@ def _same_class(path: object, other: object) -> bool:
         return resolve_class(path, (object,), "") is resolve_class(other, (object,), "")
     except ValueError:
         return False
-
-
-def derive_seed(*keys: int) -> int:
-    """A 63-bit seed from integer keys in ``[0, 2**64)`` (counter-based, no state).
-
-    The number of keys and every key, as two 32-bit words, form the entropy of a
-    :class:`numpy.random.SeedSequence`, so distinct key tuples never share a pool.
-    """
-    words = [len(keys)]
-    for key in keys:
-        if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not 0 <= key < 2**64:
-            raise ValueError(f"keys must be non-negative integers below 2**64, got {key!r}")
-        words += [int(key) & 0xFFFFFFFF, int(key) >> 32]
-    state = np.random.SeedSequence(words).generate_state(1, np.uint64)
-    return int(state[0] >> np.uint64(1))
-
-
-def split_stream(split: str) -> int:
-    """Stream key of a split: 0, 1, 2 for train, val, test, else a hash of the name.
-
-    Hashed names have the top bit set, so they never meet the small stream numbers.
-    """
-    if split in _SPLIT_STREAMS:
-        return _SPLIT_STREAMS[split]
-    return int.from_bytes(hashlib.sha256(split.encode()).digest()[:8], "little") | (1 << 63)
 
 
 class GenerationConfig:
@@ -298,7 +268,7 @@ class GenerationConfig:
 
     def layout_seed(self) -> int:
         """Seed of the fixed network's layout (shared by every ``fixed`` split)."""
-        return derive_seed(self.seed, _LAYOUT_STREAM)
+        return derive_seed(self.seed, Stream.LAYOUT)
 
     def sample_seed(self, split: str, index: int) -> int:
         """Seed of episode ``index`` of ``split`` (independent of every other sample)."""
@@ -319,9 +289,13 @@ class GenerationConfig:
     def episode(self, split: str, index: int):
         """Episode ``index`` of ``split``, exactly as the generated dataset stores it."""
         spec = self._check_split(split)
-        return self._scenarios[split].episode(
+        self.sample_seed(split, index)  # checks the index
+        return keyed_episode(
+            self._scenarios[split],
             spec.num_slots,
-            seed=self.sample_seed(split, index),
+            self.seed,
+            split_stream(split),
+            index,
             layout=self.layout(split),
             dtype=self.torch_dtype,
         )

@@ -8,8 +8,8 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from lightning_modules.seeding import Stream, derive_seed
 from pyg_aggnn._validation import check_positive_int
+from pyg_aggnn.data.seeding import Stream, keyed_episode
 from pyg_aggnn.wireless.scenario import Layout, Scenario
 
 __all__ = ["OnlineEpisodes", "simulate"]
@@ -23,15 +23,10 @@ def simulate(
     index: int,
     layout: Layout | None = None,
 ):
-    """Episode number ``index`` of a stream: its randomness is keyed by
-    ``(seed, stream, index)`` only, and it carries ``sample_id = [index]``.
-
-    With several scenarios (random networks of several sizes), the scenario is drawn
-    uniformly from the same key.
+    """Episode number ``index`` of a stream (:func:`~pyg_aggnn.data.seeding.keyed_episode`),
+    carrying ``sample_id = [index]``, which keys the random draws made on it.
     """
-    episode_seed = derive_seed(seed, stream, index)
-    scenario = scenarios[episode_seed % len(scenarios)]
-    episode = scenario.episode(num_slots, seed=episode_seed, layout=layout)
+    episode = keyed_episode(scenarios, num_slots, seed, stream, index, layout)
     episode.sample_id = torch.tensor([index])
     return episode
 

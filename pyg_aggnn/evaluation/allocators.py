@@ -13,9 +13,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from lightning_modules.seeding import Stream, keyed_generator
 from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.baselines import Baseline
+from pyg_aggnn.data.seeding import Stream, keyed_generator
 
 __all__ = ["PolicyAllocator", "BaselineAllocator", "batch_key"]
 

@@ -1,7 +1,7 @@
 r"""Where evaluation episodes come from: a simulated scenario or a dataset on disk.
 
 Simulated episodes use the keyed streams of training
-(:func:`lightning_modules.online.simulate`): episode ``k`` of ``(seed, stream)`` is the
+(:func:`pyg_aggnn.data.online.simulate`): episode ``k`` of ``(seed, stream)`` is the
 same whoever asks for it, and ``network="fixed"`` draws the layout exactly as
 :class:`~lightning_modules.WirelessDataModule` does from the same seed, so a policy
 trained on a fixed network is evaluated on *that* network.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from lightning_modules.online import simulate
-from lightning_modules.seeding import Stream, keyed_generator
 from pyg_aggnn._validation import check_choice, check_positive_int
+from pyg_aggnn.data.online import simulate
+from pyg_aggnn.data.seeding import Stream, keyed_generator
 from pyg_aggnn.wireless.scenario import Scenario
 
 __all__ = ["simulate_episodes", "dataset_episodes"]

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from lightning_modules.comparison import CALIBRATION_EPISODES
-from lightning_modules.seeding import Stream
 from pyg_aggnn.data.config import scenario_to_config
+from pyg_aggnn.data.seeding import Stream
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
 from pyg_aggnn.evaluation.episodes import simulate_episodes
 from pyg_aggnn.evaluation.evaluator import MethodResult, evaluate

@@ -2,8 +2,8 @@ import pytest
 import torch
 from torch_geometric.data import Batch
 
-from lightning_modules.online import simulate
-from lightning_modules.seeding import Stream, keyed_generator
+from pyg_aggnn.data.online import simulate
+from pyg_aggnn.data.seeding import Stream, keyed_generator
 from pyg_aggnn.baselines import WMMSE, calibrate_price
 from pyg_aggnn.wireless import AdHoc
 

@@ -121,8 +121,8 @@ def test_sample_seeds_follow_seed_sequence_and_split_name():
 
 
 def test_splits_equal_the_training_modules_online_stream():
-    seeding = pytest.importorskip("lightning_modules.seeding")
-    online = pytest.importorskip("lightning_modules.online")
+    from pyg_aggnn.data import online, seeding
+
     for network in ("fixed", "random"):
         config = GenerationConfig.from_dict(_raw(network=network, splits={"train": 6, "val": 2}))
         scenario = config.scenario_of("train")

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch_geometric.loader import DataLoader
 
-from lightning_modules.online import OnlineEpisodes, simulate
+from pyg_aggnn.data.online import OnlineEpisodes, simulate
 from pyg_aggnn.wireless import AdHoc
 
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lightning_modules.seeding import derive_seed, keyed_generator
+from pyg_aggnn.data.seeding import derive_seed, keyed_generator
 
 
 def test_derive_seed_is_deterministic_and_order_sensitive():

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lightning_modules.seeding import Stream
+from pyg_aggnn.data.seeding import Stream
 from pyg_aggnn.baselines import EqualPower, RandomFullPower
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
 from pyg_aggnn.evaluation.checkpoints import load_module

@@ -56,8 +56,8 @@ def test_small_networks_add_the_exhaustive_search_within_the_budget():
 
 def test_local_wmmse_is_calibrated_once_on_training_episodes():
     from lightning_modules.datamodule import WirelessDataModule
-    from lightning_modules.online import simulate
-    from lightning_modules.seeding import Stream
+    from pyg_aggnn.data.online import simulate
+    from pyg_aggnn.data.seeding import Stream
 
     data = WirelessDataModule(scenario=AdHoc(5), num_slots=3, seed=2, val_size=2, test_size=2)
     training = data.training_episodes(4)
