@@ -10,12 +10,16 @@ from torch.utils.data import Dataset, DistributedSampler
 from torch_geometric.loader import DataLoader
 
 from pyg_aggnn._validation import check_choice, check_positive_int
+from pyg_aggnn.data.augment import permute_links, random_link_permutation
 from pyg_aggnn.data.online import OnlineEpisodes, simulate
 from pyg_aggnn.data.seeding import Stream, keyed_generator
 from pyg_aggnn.wireless import AdHoc
 from pyg_aggnn.wireless.scenario import Scenario
 
 __all__ = ["WirelessDataModule"]
+
+#: Training-set augmentations (``augment``).
+AUGMENTATIONS = ("permute_links",)
 
 
 class _Indexed(Dataset):
@@ -83,7 +87,19 @@ class WirelessDataModule(LightningDataModule):
         eval_batch_size: episodes per validation/test batch (default: ``64``).
         seed: seed of all the data streams and the fixed layout (default: ``0``).
         num_workers: data-loader worker processes (default: ``0``).
+        augment: ``"permute_links"`` relabels the links of every training batch by a fresh
+            random permutation, keyed by ``seed`` and the step (:mod:`pyg_aggnn.data.augment`:
+            for policies that are not permutation equivariant, such as the MLP, on
+            scenarios whose link labels are exchangeable; ``network="random"`` with
+            ``train_size`` or ``dataset``), or ``None`` (default: ``None``).
     """
+
+    @staticmethod
+    def default_scenario() -> Scenario:
+        """The scenario simulated when neither a scenario nor a dataset is given: the
+        papers' ad-hoc network of ``m = 25`` links.
+        """
+        return AdHoc(num_links=25)
 
     def __init__(
         self,
@@ -99,12 +115,13 @@ class WirelessDataModule(LightningDataModule):
         eval_batch_size: int = 64,
         seed: int = 0,
         num_workers: int = 0,
+        augment: str | None = None,
     ):
         super().__init__()
         if scenario is not None and dataset is not None:
             raise ValueError("give either scenario or dataset, not both")
         if dataset is None and scenario is None:
-            scenario = AdHoc(num_links=25)
+            scenario = self.default_scenario()
         scenarios = [scenario] if isinstance(scenario, Scenario) else scenario
         if scenarios is not None:
             if not scenarios or not all(isinstance(s, Scenario) for s in scenarios):
@@ -133,6 +150,15 @@ class WirelessDataModule(LightningDataModule):
         self.eval_batch_size = check_positive_int("eval_batch_size", eval_batch_size)
         self.seed = check_positive_int("seed", seed, minimum=0)
         self.num_workers = check_positive_int("num_workers", num_workers, minimum=0)
+        if augment is not None:
+            check_choice("augment", augment, AUGMENTATIONS)
+            if self.network != "random" or (self.train_size is None and dataset is None):
+                raise ValueError(
+                    f"augment={augment!r} relabels the links of a training set of random "
+                    f"networks: it needs network='random' and train_size or dataset, got "
+                    f"network={self.network!r}, train_size={self.train_size}"
+                )
+        self.augment = augment
         self.layout = None
         if self.scenarios is not None and self.network == "fixed":
             self.layout = self.scenarios[0].sample_layout(keyed_generator(self.seed, Stream.LAYOUT))
@@ -224,6 +250,13 @@ class WirelessDataModule(LightningDataModule):
         return _StreamLoader(
             stream, self._position, batch_size=self.batch_size, num_workers=self.num_workers
         )
+
+    def on_before_batch_transfer(self, batch, dataloader_idx: int):
+        if self.augment == "permute_links" and self.trainer is not None and self.trainer.training:
+            rank, _ = self._distribution()
+            generator = keyed_generator(self.seed, Stream.AUGMENT, self._position(), rank)
+            batch = permute_links(batch, random_link_permutation(batch, generator))
+        return batch
 
     def _eval_loader(self, split: str) -> DataLoader:
         return DataLoader(

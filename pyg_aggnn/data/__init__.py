@@ -1,5 +1,6 @@
 """Temporal wireless graphs and datasets of them on disk."""
 
+from pyg_aggnn.data.augment import permute_links, random_link_permutation
 from pyg_aggnn.data.config import (
     canonical_json,
     config_hash,
@@ -23,6 +24,8 @@ __all__ = [
     "SplitConfig",
     "ShardShuffleSampler",
     "OnlineEpisodes",
+    "random_link_permutation",
+    "permute_links",
     "Stream",
     "keyed_generator",
     "DatasetError",

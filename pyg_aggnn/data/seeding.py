@@ -34,6 +34,7 @@ class Stream:
     ACTIONS = 4
     EVAL_ACTIONS = 5
     BASELINES = 6
+    AUGMENT = 7
 
 
 _SPLIT_STREAMS = {"train": Stream.TRAIN, "val": Stream.VAL, "test": Stream.TEST}
