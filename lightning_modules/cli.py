@@ -26,7 +26,10 @@ from lightning_modules.datamodule import WirelessDataModule
 from lightning_modules.primal_dual import PrimalDualModule
 from lightning_modules.progress import LineProgressBar
 from pyg_aggnn._cli_errors import one_line, usage_line
+from pyg_aggnn.data.config import scenario_to_config
 from pyg_aggnn.evaluation.checkpoints import read_checkpoint
+from pyg_aggnn.on_air import default_policy_config
+from pyg_aggnn.problem import PowerProblem
 
 __all__ = ["AggGNNCLI", "ArgumentParser", "fit", "validate", "test", "train"]
 
@@ -98,6 +101,15 @@ class AggGNNCLI(LightningCLI):
         super()._parse_ckpt_path()
 
     def add_arguments_to_parser(self, parser) -> None:
+        # the classes' own defaults (None in their signatures), spelled out so that
+        # --print_config shows them and a config states only what differs
+        parser.set_defaults(
+            {
+                "model.policy": default_policy_config(),
+                "model.problem": {"class_path": f"{PowerProblem.__module__}.PowerProblem"},
+                "data.scenario": scenario_to_config(WirelessDataModule.default_scenario()),
+            }
+        )
         parser.add_argument(
             "--torch_threads",
             type=int | None,
@@ -109,6 +121,17 @@ class AggGNNCLI(LightningCLI):
         )
 
     def before_instantiate_classes(self) -> None:
+        data = self._get(self.config, "data")
+        if data.get("dataset") is not None:  # a dataset replaces the default scenario
+            data["scenario"] = None
+        if self._get(self.config, "lr_scheduler") and not self._get(self.config, "optimizer"):
+            # LightningCLI builds a schedule only around an optimizer it builds itself, and
+            # would otherwise drop it without a word
+            raise ValueError(
+                "lr_scheduler needs optimizer as well (e.g. --optimizer torch.optim.Adam "
+                "--optimizer.lr 0.003, or an optimizer: entry in the config): without one "
+                "the schedule would be ignored"
+            )
         threads = self._get(self.config, "torch_threads")
         if threads:
             torch.set_num_threads(int(threads))

@@ -4,9 +4,9 @@ import pytest
 import torch
 import yaml
 
+from lightning_modules.checkpoints import load_module
 from lightning_modules.cli import AggGNNCLI, result_table, train
 from lightning_modules.primal_dual import PrimalDualModule
-from pyg_aggnn.evaluation.checkpoints import load_module
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 EXPERIMENTS = sorted(p for p in CONFIGS.rglob("*.yaml") if "data" not in p.parts)
@@ -108,3 +108,22 @@ def test_result_table_lists_policy_and_baselines():
     lines = result_table(metrics, policy="AggGNN").splitlines()
     assert lines[1].split() == ["AggGNN", "2.0000", "1.0000", "101.0%"]
     assert lines[2].split() == ["wmmse", "1.5000", "0.5000", "50.0%"]
+
+
+# the user asked for LightningCLI's optimizer, which replaces the module's own
+@pytest.mark.filterwarnings("ignore:`PrimalDualModule.configure_optimizers` will be overridden")
+def test_lr_scheduler_steps_the_learning_rate_once_per_epoch(tmp_path):
+    args = ["fit", "--trainer.max_epochs", "2", "--trainer.default_root_dir", str(tmp_path)]
+    args += ["--data.batch_size", "4", "--data.batches_per_epoch", "1", *SMALL]
+    args += ["--optimizer", "torch.optim.Adam", "--optimizer.lr", "0.01"]
+    args += ["--lr_scheduler", "torch.optim.lr_scheduler.StepLR", "--lr_scheduler.step_size", "1"]
+    args += ["--lr_scheduler.gamma", "0.5"]
+    cli = AggGNNCLI(args=args)
+    (group,) = cli.trainer.optimizers[0].param_groups
+    assert group["lr"] == pytest.approx(0.01 * 0.5**2)
+
+
+def test_lr_scheduler_without_optimizer_is_refused(tmp_path):
+    args = ["--lr_scheduler", "torch.optim.lr_scheduler.StepLR", "--lr_scheduler.step_size", "1"]
+    with pytest.raises(ValueError, match="lr_scheduler needs optimizer"):
+        AggGNNCLI(args=[*args, "--trainer.default_root_dir", str(tmp_path)], run=False)
