@@ -18,7 +18,8 @@ from pyg_aggnn._validation import (
     check_shape,
     check_values,
 )
-from pyg_aggnn.wireless import physics
+from pyg_aggnn.data.batching import edge_threshold
+from pyg_aggnn.wireless import miso, physics
 
 __all__ = ["WirelessEpisode"]
 
@@ -55,6 +56,14 @@ class WirelessEpisode(Data):
     * ``noise_power``: ``[m]``, receiver noise power (linear).
     * ``p_max_total``: ``[1]``, total power budget :math:`P_{\max}` of the network.
     * ``eta0``: ``[1]``, the graph threshold :math:`\eta_0` (amplitude).
+
+    Multi-antenna (MISO) episodes (:class:`~pyg_aggnn.wireless.MISOD2D`, :math:`N_t`
+    transmit antennas) also carry the complex channels that beamformers see
+    (:mod:`pyg_aggnn.wireless.miso`), and ``edge_gain`` / ``direct_gain`` are their norms:
+
+    * ``edge_channel``: ``[E, T, N_t] complex``, :math:`h_{ij}(t)` (received amplitude
+      :math:`h_{ij}^H v_j`);
+    * ``direct_channel``: ``[m, T, N_t] complex``, :math:`h_{ii}(t)`.
 
     Episodes of different sizes batch with :class:`torch_geometric.loader.DataLoader`;
     all episodes of one batch must share ``T``.
@@ -210,7 +219,30 @@ class WirelessEpisode(Data):
             ("edge_index", self.edge_index, 0, m - 1),
             ("receiver", self.receiver, 0, self.rx_pos.size(0) - 1),
         )
+        if "edge_channel" in self or "direct_channel" in self:
+            self._validate_channels(m, num_edges, num_slots)
         return self
+
+    def _validate_channels(self, m: int, num_edges: int, num_slots: int) -> None:
+        """The complex channels of a MISO episode: shapes, dtype, finite and bounded."""
+        for name in ("edge_channel", "direct_channel"):
+            if name not in self:
+                raise ValueError(f"{name} is missing: a MISO episode needs both channels")
+        edge = miso.check_complex("edge_channel", self.edge_channel, "[E, T, N_t]", 3)
+        antennas = edge.size(-1)
+        check_shape("edge_channel", edge, [num_edges, num_slots, antennas])
+        check_shape("direct_channel", self.direct_channel, [m, num_slots, antennas])
+        miso.check_complex("direct_channel", self.direct_channel, "[m, T, N_t]", 3)
+        limit = amplitude_limit(self.edge_gain.dtype)
+        check_values(
+            ("edge_channel", torch.view_as_real(edge.resolve_conj()), -limit, limit),
+            (
+                "direct_channel",
+                torch.view_as_real(self.direct_channel.resolve_conj()),
+                -limit,
+                limit,
+            ),
+        )
 
     # ------------------------------------------------------------------ views
     @property
@@ -219,10 +251,7 @@ class WirelessEpisode(Data):
         return self.x.size(1)
 
     def _edge_eta0(self) -> Tensor:
-        eta0 = self.eta0
-        if getattr(self, "batch", None) is not None and eta0.numel() > 1:
-            return eta0[self.batch[self.edge_index[1]]][:, None]  # [E, 1]
-        return eta0.reshape(1, 1)
+        return edge_threshold(self)[:, None]  # [E, 1] or [1, 1]
 
     def shift_weights(self) -> Tensor:
         """The graph shift operator weights ``[E, T]`` (threshold and sender activity)."""
@@ -243,7 +272,8 @@ class WirelessEpisode(Data):
     def rates(
         self, power: Tensor, slot: int | None = None, neighbours_only: bool = False
     ) -> Tensor:
-        """Per-link rates (nats) of ``power`` through :func:`pyg_aggnn.wireless.physics.rate`.
+        r"""Per-link rates (nats) of ``power`` through :func:`pyg_aggnn.wireless.physics.rate`,
+        or of complex beamformers through :func:`pyg_aggnn.wireless.miso.rate`.
 
         Only ``power`` and ``slot`` are checked here (one reduction, one host
         synchronisation); the episode's own tensors were checked when it was built.
@@ -254,7 +284,12 @@ class WirelessEpisode(Data):
                 samples); finite and ``>= 0``.
             slot: slot index in ``[-T, T)``, or ``None`` for all slots.
             neighbours_only: see :meth:`interference_gain`.
+
+        A MISO episode also takes complex beamformers ``[m, T, *S, N_t]`` (or
+        ``[m, *S, N_t]`` with ``slot``), :math:`\|v_i\|^2 \le` ``max_power``.
         """
+        if power.is_complex():
+            return self._beam_rates(power, slot, neighbours_only)
         m, num_slots = self.x.size(0), self.x.size(1)
         if slot is None:
             want = f"[m, T] or [m, T, *S] with m = {m}, T = {num_slots} (pass slot= for one slot)"
@@ -276,6 +311,35 @@ class WirelessEpisode(Data):
         if slot is not None:
             gain, direct = gain[:, slot], direct[:, slot]
         return physics._rate(power, direct, self.edge_index, gain, self.noise_power)
+
+    def _beam_rates(self, beams: Tensor, slot: int | None, neighbours_only: bool) -> Tensor:
+        """:meth:`rates` of complex beamformers on a MISO episode."""
+        if "edge_channel" not in self:
+            raise ValueError(
+                "power is complex (beamformers), but the episode has no edge_channel: "
+                "beamformers need a multi-antenna scenario such as MISOD2D"
+            )
+        m, num_slots, antennas = self.x.size(0), self.x.size(1), self.edge_channel.size(-1)
+        if slot is None:
+            want = f"[m, T, *S, N_t] with m = {m}, T = {num_slots}, N_t = {antennas}"
+            ok = beams.dim() >= 3 and beams.shape[:2] == (m, num_slots)
+        else:
+            if isinstance(slot, bool) or not isinstance(slot, int):
+                raise ValueError(f"slot must be an integer or None, got {slot!r}")
+            if not -num_slots <= slot < num_slots:
+                raise ValueError(f"slot must be in [{-num_slots}, {num_slots}), got {slot}")
+            want = f"[m, *S, N_t] with m = {m}, N_t = {antennas}"
+            ok = beams.dim() >= 2 and beams.size(0) == m
+        if not ok or beams.size(-1) != antennas:
+            raise ValueError(f"beamformers must have shape {want}, got {list(beams.shape)}")
+        check_values(("beamformers", torch.view_as_real(beams.detach().resolve_conj())))
+        channel, direct = self.edge_channel, self.direct_channel
+        if neighbours_only:
+            keep = self.edge_gain >= self._edge_eta0()  # [E, T]
+            channel = channel * keep[..., None].to(channel.real.dtype)
+        if slot is not None:
+            channel, direct = channel[:, slot], direct[:, slot]
+        return miso._rate(beams, direct, self.edge_index, channel, self.noise_power)
 
     def snapshot(self, slot: int) -> Data:
         """Slot ``slot`` as a plain PyG :class:`Data` holding only that slot's graph edges."""

@@ -1,6 +1,6 @@
 """Wireless simulation: scenarios, fading, activity, states and the physics."""
 
-from pyg_aggnn.wireless import physics, units
+from pyg_aggnn.wireless import miso, physics, units
 from pyg_aggnn.wireless.activation import (
     Activation,
     GivenSubsets,
@@ -13,6 +13,7 @@ from pyg_aggnn.wireless.cellular import Cellular
 from pyg_aggnn.wireless.d2d import D2D
 from pyg_aggnn.wireless.fading import ar1_rayleigh
 from pyg_aggnn.wireless.gaussian_ic import GaussianIC
+from pyg_aggnn.wireless.miso_d2d import MISOD2D
 from pyg_aggnn.wireless.physics import (
     interference_power,
     min_rate_slack,
@@ -27,6 +28,7 @@ from pyg_aggnn.wireless.states import ConstantState, GivenState, NodeState, Pois
 
 __all__ = [
     "physics",
+    "miso",
     "units",
     "Scenario",
     "Layout",
@@ -35,6 +37,7 @@ __all__ = [
     "Cellular",
     "GaussianIC",
     "D2D",
+    "MISOD2D",
     "ar1_rayleigh",
     "Activation",
     "Synchronous",

@@ -143,6 +143,22 @@ class Scenario:
         """Draw positions and the candidate pairs with their large-scale gains."""
         raise NotImplementedError
 
+    def edge_fading(
+        self, layout: Layout, num_slots: int, generator: torch.Generator, dtype: torch.dtype
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """The channel of every edge over ``num_slots`` slots, drawn from ``generator``.
+
+        Returns ``(edge_gain, fields)``: the ``[E, T]`` amplitudes :math:`|h_{ij}(t)|`
+        (large-scale amplitude times AR(1) Rayleigh fading, one process per physical
+        pair) and further episode fields (none here; multi-antenna scenarios add their
+        complex channels, see :class:`~pyg_aggnn.wireless.MISOD2D`).
+        """
+        fading = ar1_rayleigh(
+            layout.num_pairs, num_slots, self.delta, self.fading_var, generator, dtype
+        )
+        pair_gain = layout.large_scale.to(dtype)[:, None] * fading  # [P, T]
+        return pair_gain[layout.edge_pair], {}
+
     def episode(
         self,
         num_slots: int,
@@ -170,9 +186,7 @@ class Scenario:
         layout = self.sample_layout(gen) if layout is None else layout
         m = layout.num_links
         _check_peak(layout, dtype)
-        fading = ar1_rayleigh(layout.num_pairs, num_slots, self.delta, self.fading_var, gen, dtype)
-        pair_gain = layout.large_scale.to(dtype)[:, None] * fading  # [P, T]
-        gain = pair_gain[layout.edge_pair]  # [E, T]
+        gain, channels = self.edge_fading(layout, num_slots, gen, dtype)  # [E, T]
         src, dst = layout.edge_index
         loops = torch.nonzero(src == dst).squeeze(1)  # [m], sorted by victim
         direct = gain[loops]  # [m, T]
@@ -197,6 +211,7 @@ class Scenario:
             max_power=self.p0,
             p_max_total=self.p_max_total,
             link_weight=weight,
+            **channels,
         )
         return episode if device is None else episode.to(device)
 
