@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import warnings
 from pathlib import Path
 
 import torch
@@ -23,6 +22,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 
 from lightning_modules.datamodule import WirelessDataModule
+from lightning_modules.lightning_notices import silence_lightning_notices
 from lightning_modules.primal_dual import PrimalDualModule
 from lightning_modules.progress import LineProgressBar
 from pyg_aggnn._cli_errors import one_line, usage_line
@@ -31,7 +31,7 @@ from pyg_aggnn.evaluation.checkpoints import read_checkpoint
 from pyg_aggnn.on_air import default_policy_config
 from pyg_aggnn.problem import PowerProblem
 
-__all__ = ["AggGNNCLI", "ArgumentParser", "fit", "validate", "test", "train"]
+__all__ = ["AggGNNCLI", "ArgumentParser", "default_objects", "fit", "validate", "test", "train"]
 
 TRAINER_DEFAULTS: dict = {
     "default_root_dir": "outputs",
@@ -41,10 +41,43 @@ TRAINER_DEFAULTS: dict = {
 }
 
 
+def default_objects(cfg) -> dict:
+    """``{key: {"class_path", "init_args"}}`` of the objects that ``cfg`` leaves at
+    ``None`` and the classes build by default: the policy
+    (:func:`pyg_aggnn.on_air.default_policy_config`), the problem and, without a
+    dataset, the scenario (:meth:`WirelessDataModule.default_scenario`).
+
+    They are not parser defaults, since a parser default's arguments would pass on to
+    another class chosen on the command line.
+    """
+    defaults = {
+        "model.policy": default_policy_config,
+        "model.problem": lambda: {"class_path": f"{PowerProblem.__module__}.PowerProblem"},
+        "data.scenario": lambda: scenario_to_config(WirelessDataModule.default_scenario()),
+    }
+    resolved = {}
+    for key, default in defaults.items():
+        if key in cfg and cfg[key] is None:
+            if key == "data.scenario" and cfg.get("data.dataset") is not None:
+                continue
+            resolved[key] = default()
+    return resolved
+
+
 class ArgumentParser(LightningArgumentParser):
     """LightningCLI's parser whose errors are the usage line and ``error: <what>`` (exit
     status 2) instead of the usage of every option.
     """
+
+    def dump(self, cfg, *args, **kwargs) -> str:
+        """The configuration as YAML, with the defaults that the classes resolve from
+        ``None`` (policy, problem, scenario) spelled out, as ``--print_config`` and the
+        saved ``config.yaml`` show them.
+        """
+        cfg = cfg.clone()
+        for key, value in default_objects(cfg).items():
+            cfg[key] = value
+        return super().dump(cfg, *args, **kwargs)
 
     def error(self, message: str, ex: Exception | None = None):
         if not self.exit_on_error:  # a parser used inside jsonargparse raises instead
@@ -73,11 +106,7 @@ class AggGNNCLI(LightningCLI):
     """
 
     def __init__(self, args: list[str] | None = None, run: bool = True, **kwargs):
-        # OnlineEpisodes splits its batches over data-loader workers itself
-        warnings.filterwarnings("ignore", message="Your `IterableDataset` has `__len__`")
-        # ``pyg-aggnn <command>`` passes its arguments on as ``args``; ``sys.argv`` stays
-        # whole so that DDP launchers can start the same command on every rank
-        warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
+        silence_lightning_notices()
         trainer_defaults = {**TRAINER_DEFAULTS, "callbacks": [ModelCheckpoint(save_last=True)]}
         super().__init__(
             PrimalDualModule,
@@ -101,15 +130,6 @@ class AggGNNCLI(LightningCLI):
         super()._parse_ckpt_path()
 
     def add_arguments_to_parser(self, parser) -> None:
-        # the classes' own defaults (None in their signatures), spelled out so that
-        # --print_config shows them and a config states only what differs
-        parser.set_defaults(
-            {
-                "model.policy": default_policy_config(),
-                "model.problem": {"class_path": f"{PowerProblem.__module__}.PowerProblem"},
-                "data.scenario": scenario_to_config(WirelessDataModule.default_scenario()),
-            }
-        )
         parser.add_argument(
             "--torch_threads",
             type=int | None,
@@ -121,9 +141,6 @@ class AggGNNCLI(LightningCLI):
         )
 
     def before_instantiate_classes(self) -> None:
-        data = self._get(self.config, "data")
-        if data.get("dataset") is not None:  # a dataset replaces the default scenario
-            data["scenario"] = None
         if self._get(self.config, "lr_scheduler") and not self._get(self.config, "optimizer"):
             # LightningCLI builds a schedule only around an optimizer it builds itself, and
             # would otherwise drop it without a word

@@ -7,29 +7,19 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
-from lightning_modules.metrics import allocation_metrics, graphs, rates_and_reward
 from pyg_aggnn._validation import check_positive_int
-from pyg_aggnn.baselines import (
-    WMMSE,
-    Baseline,
-    BinaryBound,
-    EqualPower,
-    Exhaustive,
-    RandomFullPower,
-    calibrate_price,
+from pyg_aggnn.baselines import WMMSE, Baseline, calibrate_price
+from pyg_aggnn.baselines.suite import (
+    BINARY_EXACT_LINKS,
+    BINARY_MAX_LINKS,
+    CALIBRATION_EPISODES,
+    default_baselines,
 )
-from pyg_aggnn.data.seeding import Stream, keyed_generator
+from pyg_aggnn.data.batching import graph_index
+from pyg_aggnn.evaluation.allocators import BaselineAllocator
+from pyg_aggnn.evaluation.metrics import allocation_metrics, rates_and_reward
 
 __all__ = ["BaselineComparison", "BINARY_MAX_LINKS", "BINARY_EXACT_LINKS", "CALIBRATION_EPISODES"]
-
-#: The default set logs the binary bound on networks of at most this many links: the
-#: cost of its greedy and local search grows about as :math:`m^3`.
-BINARY_MAX_LINKS = 50
-#: ... and solves it exactly by enumeration up to this many links, as the exhaustive
-#: search is logged (:math:`2^m` patterns per slot).
-BINARY_EXACT_LINKS = 10
-#: Training episodes the fixed price of ``wmmse_local`` is calibrated on.
-CALIBRATION_EPISODES = 64
 
 
 class BaselineComparison:
@@ -49,7 +39,8 @@ class BaselineComparison:
     ``wmmse_local`` out.
 
     Args:
-        baselines: ``{name: Baseline}``, or ``None`` for :meth:`default_baselines`,
+        baselines: ``{name: Baseline}``, or ``None`` for
+            :func:`~pyg_aggnn.baselines.suite.default_baselines`,
             built at the first batch for the size of its largest network.
         num_exchanges: WMMSE iterations of the default set (default: ``5``).
         update_every: decision period of the default set, e.g. ``m / lam`` slots for
@@ -82,58 +73,19 @@ class BaselineComparison:
         self.calibration_size = check_positive_int("calibration_size", calibration_size)
         self._cache: dict[tuple, dict[str, Tensor]] = {}
 
-    @staticmethod
-    def default_baselines(
-        max_links: int,
-        num_exchanges: int = 5,
-        update_every: int = 1,
-        neighbours_only: bool = False,
-        calibration: Sequence | None = None,
-    ) -> dict[str, Baseline]:
-        """The papers' baselines and two references:
-
-        * ``wmmse``: distributed WMMSE with ``num_exchanges`` iterations held to the
-          total budget in every slot by the **global price** (``budget="scale"``: each
-          exchange also needs the network's total power, a centralized step);
-        * ``wmmse_local``: the same with a **fixed price** (``budget="price"``), so every
-          exchange is local, calibrated on the training episodes ``calibration`` so that
-          the budget is met on average (left out if ``calibration`` is ``None``);
-        * ``binary``: the centralized on/off bound (:class:`~pyg_aggnn.baselines.BinaryBound`)
-          for networks of at most :data:`BINARY_MAX_LINKS` links, exact up to
-          :data:`BINARY_EXACT_LINKS`;
-        * ``equal`` power, ``random`` full power, and the ``exhaustive`` optimum for
-          networks of at most 10 links.
-        """
-        every = update_every
-        wmmse = dict(mode="distributed", num_iters=num_exchanges, update_every=every)
-        baselines: dict[str, Baseline] = {"wmmse": WMMSE(budget="scale", **wmmse)}
-        if calibration is not None:
-            local = WMMSE(budget="price", **wmmse)
-            calibrate_price(local, calibration)
-            baselines["wmmse_local"] = local
-        if max_links <= BINARY_MAX_LINKS:
-            baselines["binary"] = BinaryBound(
-                neighbours_only=neighbours_only,
-                exact_links=BINARY_EXACT_LINKS,
-                update_every=every,
-            )
-        baselines["equal"] = EqualPower(update_every=every)
-        baselines["random"] = RandomFullPower(update_every=every)
-        if max_links <= 10:
-            baselines["exhaustive"] = Exhaustive(
-                neighbours_only=neighbours_only, update_every=every
-            )
-        return baselines
+    #: The papers' baselines and two references
+    #: (:func:`pyg_aggnn.baselines.suite.default_baselines`).
+    default_baselines = staticmethod(default_baselines)
 
     @torch.no_grad()
     def metrics(self, problem, batch, scored: Tensor, key: tuple) -> dict[str, Tensor]:
         """``{metric_name: value}`` of every baseline on ``batch`` (see
-        :func:`~lightning_modules.metrics.allocation_metrics`).
+        :func:`~pyg_aggnn.evaluation.metrics.allocation_metrics`).
         """
         if key in self._cache:
             return self._cache[key]
         if self.baselines is None:
-            _, ptr, _ = graphs(batch)
+            _, ptr, _ = graph_index(batch)
             self.baselines = self.default_baselines(
                 int((ptr[1:] - ptr[:-1]).max()),
                 self.num_exchanges,
@@ -143,12 +95,9 @@ class BaselineComparison:
             )
         else:
             self._calibrate_prices()
-        ids = getattr(batch, "sample_id", None)
-        first = 0 if ids is None else int(ids.reshape(-1)[0])
         results = {}
         for name, baseline in self.baselines.items():
-            generator = keyed_generator(self.seed, Stream.BASELINES, first)
-            power = baseline(batch, generator=generator)[..., None]  # [N, T, 1]
+            power = BaselineAllocator(baseline, self.seed)(batch)  # [N, T, 1]
             rates, reward = rates_and_reward(problem, batch, power)
             metrics = allocation_metrics(problem, batch, power, rates, reward, scored)
             results.update({f"{k}_{name}": v for k, v in metrics.items() if k != "reward"})

@@ -7,7 +7,16 @@ from torch import Tensor, nn
 
 from pyg_aggnn._validation import check_non_negative, check_positive_int
 
-__all__ = ["DualVariables"]
+__all__ = ["DualVariables", "dual_metrics", "STEP_SLACK", "STEP_LAMBDA", "STEP_MU", "DAMPING"]
+
+#: :math:`\epsilon_r`, step of the ergodic rates.
+STEP_SLACK = 0.01
+#: :math:`\epsilon_\lambda`, step of the rate duals.
+STEP_LAMBDA = 0.01
+#: :math:`\epsilon_\mu`, step of the constraint duals.
+STEP_MU = 2.0e-4
+#: :math:`\kappa`, weight of the last budget slack in the power price.
+DAMPING = 0.05
 
 
 class DualVariables(nn.Module):
@@ -45,22 +54,27 @@ class DualVariables(nn.Module):
     observed budget slack: a proportional term that damps the oscillation of the power
     around the budget (a PI controller instead of a pure integrator, Stooke et al.,
     "Responsive Safety in Reinforcement Learning by PID Lagrangian Methods", 2020). With
-    ``damping = 0`` (the default) the price is :math:`\mu_p` itself, the papers' update exactly.
+    ``damping = 0`` the price is :math:`\mu_p` itself, the papers' update exactly.
 
     With ``warm_start`` the first batch sets :math:`\mathbf{r} = \bar{\mathbf{f}}` and
     :math:`\boldsymbol{\lambda} = \nabla u_0(\mathbf{r}) + \nabla \mathbf{u}(\mathbf{r})
     \boldsymbol{\mu}_u`, the fixed point of the :math:`\mathbf{r}` step, instead of
     starting from :math:`\mathbf{r} = 0`, :math:`\boldsymbol{\lambda} =` ``init_lambda``.
 
+    The duals are sized once (:meth:`materialize`): at construction when ``size`` is
+    known, else when the trainer knows the network (its data, or its first batch), or
+    from the shapes of a loaded state dict.
+
     Args:
         size: number ``D`` of dual entries: ``m`` per-link duals for a fixed network,
-            ``1`` (per-link normalised, scalar duals) for random networks.
+            ``1`` (per-link normalised, scalar duals) for random networks, or ``None``
+            to size them later (default: ``None``).
         num_rate_constraints: constraints :math:`\mathbf{u}` per entry (``0`` or ``1``).
-        step_slack: :math:`\epsilon_r` (default: ``0.01``).
-        step_lambda: :math:`\epsilon_\lambda` (default: ``0.01``).
-        step_mu: :math:`\epsilon_\mu` (default: ``0.001``).
+        step_slack: :math:`\epsilon_r` (default: :data:`STEP_SLACK`, ``0.01``).
+        step_lambda: :math:`\epsilon_\lambda` (default: :data:`STEP_LAMBDA`, ``0.01``).
+        step_mu: :math:`\epsilon_\mu` (default: :data:`STEP_MU`, ``2e-4``).
         damping: :math:`\kappa \ge 0`, weight of the last slack in the power price
-            (default: ``0.0``).
+            (default: :data:`DAMPING`, ``0.05``).
         init_lambda: initial :math:`\lambda` without warm start (default: ``1.0``).
         warm_start: initialise :math:`\mathbf{r}, \boldsymbol{\lambda}` from the first
             batch (default: ``True``).
@@ -68,17 +82,16 @@ class DualVariables(nn.Module):
 
     def __init__(
         self,
-        size: int = 1,
+        size: int | None = None,
         num_rate_constraints: int = 0,
-        step_slack: float = 0.01,
-        step_lambda: float = 0.01,
-        step_mu: float = 0.001,
-        damping: float = 0.0,
+        step_slack: float = STEP_SLACK,
+        step_lambda: float = STEP_LAMBDA,
+        step_mu: float = STEP_MU,
+        damping: float = DAMPING,
         init_lambda: float = 1.0,
         warm_start: bool = True,
     ):
         super().__init__()
-        check_positive_int("size", size)
         check_positive_int("num_rate_constraints", num_rate_constraints, minimum=0)
         self.step_slack = check_non_negative("step_slack", step_slack)
         self.step_lambda = check_non_negative("step_lambda", step_lambda)
@@ -87,12 +100,39 @@ class DualVariables(nn.Module):
         self.init_lambda = check_non_negative("init_lambda", init_lambda)
         self.warm_start = bool(warm_start)
         self.num_rate_constraints = num_rate_constraints
-        self.register_buffer("slack", torch.zeros(size))
-        self.register_buffer("lam", torch.full((size,), self.init_lambda))
-        self.register_buffer("mu_rate", torch.zeros(size * num_rate_constraints))
+        # the per-entry buffers are empty until the duals are sized
+        self.register_buffer("slack", torch.zeros(0))
+        self.register_buffer("lam", torch.zeros(0))
+        self.register_buffer("mu_rate", torch.zeros(0))
         self.register_buffer("mu_power", torch.zeros(1))
         self.register_buffer("last_power_slack", torch.zeros(1))
         self.register_buffer("initialized", torch.tensor(not self.warm_start))
+        self.register_load_state_dict_pre_hook(_size_from_state_dict)
+        if size is not None:
+            self.materialize(size)
+
+    @property
+    def sized(self) -> bool:
+        """Whether the per-entry duals have their size."""
+        return self.slack.numel() > 0
+
+    def materialize(self, size: int) -> None:
+        """Give the per-entry duals their size ``D`` (once; again with the same size is a
+        no-op).
+
+        Raises:
+            ValueError: ``size`` is not a positive integer, or differs from the size the
+                duals already have.
+        """
+        check_positive_int("size", size)
+        if self.sized:
+            if size != self.size:
+                raise ValueError(f"size must stay {self.size} once the duals are sized, got {size}")
+            return
+        like = dict(dtype=self.slack.dtype, device=self.slack.device)
+        self.slack = torch.zeros(size, **like)
+        self.lam = torch.full((size,), self.init_lambda, **like)
+        self.mu_rate = torch.zeros(size * self.num_rate_constraints, **like)
 
     @property
     def power_price(self) -> Tensor:
@@ -126,7 +166,7 @@ class DualVariables(nn.Module):
         """One dual iteration from the statistics of a step.
 
         Args:
-            problem: a :class:`~lightning_modules.PowerProblem` (utility, constraints).
+            problem: a :class:`~pyg_aggnn.problem.PowerProblem` (utility, constraints).
             mean_reward: ``[D]`` observed mean rewards :math:`\\bar{\\mathbf{f}}`.
             mean_power_slack: ``[]`` observed mean :math:`P_{\\max} - \\mathbf{1}^T\\mathbf{p}`
                 (per link in random-network mode).
@@ -148,17 +188,31 @@ class DualVariables(nn.Module):
             self.mu_power.sub_(self.step_mu * mean_power_slack.to(self.mu_power)).clamp_(min=0)
         self.lam.sub_(self.step_lambda * (mean_reward - self.slack)).clamp_(min=0)
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # Buffers take the size stored in the checkpoint (m per-link duals of a fixed
-        # network are only known once the data is).
-        for name in ("slack", "lam", "mu_rate"):
-            stored = state_dict.get(prefix + name)
-            if stored is not None and stored.shape != self._buffers[name].shape:
-                self._buffers[name] = torch.zeros_like(stored, device=self._buffers[name].device)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
     def extra_repr(self) -> str:
         return (
             f"size={self.size}, step_slack={self.step_slack}, step_lambda={self.step_lambda}, "
             f"step_mu={self.step_mu}, damping={self.damping}, warm_start={self.warm_start}"
         )
+
+
+def _size_from_state_dict(module: DualVariables, state_dict, prefix: str, *args) -> None:
+    """Load-state-dict pre-hook: unsized duals take the size stored in the state dict
+    (``m`` per-link duals of a fixed network are only known once the data is).
+    """
+    stored = state_dict.get(prefix + "slack")
+    if stored is not None and stored.numel() and not module.sized:
+        module.materialize(stored.numel())
+
+
+def dual_metrics(duals: DualVariables) -> dict[str, Tensor]:
+    """Statistics of :class:`DualVariables` that training logs."""
+    metrics = {
+        "lambda_mean": duals.lam.mean(),
+        "lambda_max": duals.lam.max(),
+        "mu_power": duals.mu_power[0],
+        "power_price": duals.power_price[0],
+        "slack_mean": duals.slack.mean(),
+    }
+    if duals.mu_rate.numel():
+        metrics["mu_rate_mean"] = duals.mu_rate.mean()
+    return metrics

@@ -10,23 +10,33 @@ from torch import Tensor, nn
 from torch_geometric.utils import scatter
 
 from lightning_modules.comparison import BaselineComparison
-from lightning_modules.duals import DualVariables
-from lightning_modules.metrics import (
-    allocation_metrics,
+from lightning_modules.duals import (
+    DAMPING,
+    STEP_LAMBDA,
+    STEP_MU,
+    STEP_SLACK,
+    DualVariables,
     dual_metrics,
-    graphs,
-    rates_and_reward,
-    scored_slots,
 )
-from lightning_modules.problem import PowerProblem
+from lightning_modules.step_state import BatchLayout, StepObservation
 from pyg_aggnn._validation import check_choice, check_non_negative, check_positive_int
 from pyg_aggnn.baselines import Baseline
-from pyg_aggnn.data.seeding import Stream, keyed_generator
-from pyg_aggnn.nn import AggGNN
+from pyg_aggnn.data.batching import graph_index
+from pyg_aggnn.data.seeding import Stream
+from pyg_aggnn.evaluation.metrics import allocation_metrics, rates_and_reward, scored_slots
 from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
 from pyg_aggnn.nn.power_distributions import DISTRIBUTIONS, TruncatedGaussianPower
-from pyg_aggnn.nn.power_map import POWER_MAPS, continuous_power, saturated
-from pyg_aggnn.wireless.holding import credit, hold, last_active_slot
+from pyg_aggnn.nn.power_map import POWER_MAPS, saturated
+from pyg_aggnn.on_air import (
+    MODES,
+    OnAir,
+    allocate,
+    default_policy,
+    default_warmup_slots,
+    power_distribution,
+)
+from pyg_aggnn.problem import PowerProblem
+from pyg_aggnn.wireless.holding import credit, hold
 
 __all__ = ["PrimalDualModule"]
 
@@ -45,7 +55,7 @@ class PrimalDualModule(LightningModule):
 
     Each training step draws actions for every episode of the batch at every slot,
     applies the asynchronous semantics (an inactive node holds the decision of its last
-    active slot, :mod:`lightning_modules.holding`), observes the rewards
+    active slot, :mod:`pyg_aggnn.wireless.holding`), observes the rewards
     :math:`f_i(t)` of the scored slots :math:`t \ge` ``warmup_slots``, takes one ascent
     step on
 
@@ -87,7 +97,7 @@ class PrimalDualModule(LightningModule):
     ``WirelessDataModule``'s.
 
     Validation and test log under ``split/name`` the sum rate, power per link, budget
-    violation, entropy and dual statistics (:mod:`lightning_modules.metrics`) of the
+    violation, entropy and dual statistics (:mod:`pyg_aggnn.evaluation.metrics`) of the
     policy and, as ``split/name_<baseline>``, of every baseline on the same episodes.
 
     Args:
@@ -140,17 +150,17 @@ class PrimalDualModule(LightningModule):
         self,
         policy: PowerPolicy | None = None,
         problem: PowerProblem | None = None,
-        mode: str = "model_free",
+        mode: str = MODES[0],
         distribution: str = DISTRIBUTIONS[0],
         init_scale: float = 0.3,
         power_map: str = POWER_MAPS[0],
         network: str | None = None,
         num_links: int | None = None,
         lr: float = 0.01,
-        step_slack: float = 0.01,
-        step_lambda: float = 0.01,
-        step_mu: float = 2.0e-4,
-        damping: float = 0.05,
+        step_slack: float = STEP_SLACK,
+        step_lambda: float = STEP_LAMBDA,
+        step_mu: float = STEP_MU,
+        damping: float = DAMPING,
         init_lambda: float = 1.0,
         warm_start: bool = True,
         action_samples: int = 4,
@@ -172,7 +182,7 @@ class PrimalDualModule(LightningModule):
             raise ValueError(f"policy must be a PowerPolicy, got {type(policy).__name__}")
         self.policy = policy
         self.problem = PowerProblem() if problem is None else problem
-        self.mode = check_choice("mode", mode, ("model_free", "model_based"))
+        self.mode = check_choice("mode", mode, MODES)
         self.power_map = check_choice("power_map", power_map, POWER_MAPS)
         self.distribution = check_choice("distribution", distribution, DISTRIBUTIONS)
         if self.mode == "model_based" and self.distribution != DISTRIBUTIONS[0]:
@@ -199,7 +209,7 @@ class PrimalDualModule(LightningModule):
                 f"credit='neighbourhood' needs action_samples >= 2, got {action_samples}"
             )
         if warmup_slots is None:
-            warmup_slots = max(int(getattr(policy, "K", 1)) - 1, 0)
+            warmup_slots = default_warmup_slots(policy)
         self.warmup_slots = check_positive_int("warmup_slots", warmup_slots, minimum=0)
         self.entropy_weight = check_non_negative("entropy_weight", entropy_weight)
         self.baseline_update_every = check_positive_int(
@@ -217,7 +227,9 @@ class PrimalDualModule(LightningModule):
             neighbours_only=self.problem.neighbours_only,
             seed=self.seed,
         )
-        self._dual_args = dict(
+        # sized once: here when the network is known, else by setup or the first batch
+        self.duals = DualVariables(
+            size=1 if network == "random" else self.num_links,
             num_rate_constraints=self.problem.num_rate_constraints,
             step_slack=step_slack,
             step_lambda=step_lambda,
@@ -226,14 +238,14 @@ class PrimalDualModule(LightningModule):
             init_lambda=init_lambda,
             warm_start=warm_start,
         )
-        self.duals = DualVariables(size=self.num_links or 1, **self._dual_args)
 
     @staticmethod
     def default_policy() -> PowerPolicy:
-        """The default model: an :class:`~pyg_aggnn.nn.AggGNN` with ``K = 5`` exchanges
-        and a 3-layer CNN head of 4 features, 5 taps and a linear readout.
+        """The default model (:func:`pyg_aggnn.on_air.default_policy`): the
+        :class:`~pyg_aggnn.nn.AggGNN` preset ``"compact"`` (``K = 5`` exchanges, a
+        3-layer CNN head of 4 features, 5 taps and a linear readout).
         """
-        return AggGNN(K=5, num_layers=3, hidden_channels=4, kernel_size=5, readout="linear")
+        return default_policy()
 
     # ------------------------------------------------------------------ setup
     def setup(self, stage: str) -> None:
@@ -253,8 +265,8 @@ class PrimalDualModule(LightningModule):
         if self.network == "fixed" and self.num_links is None:
             self.num_links = getattr(data, "num_links", None)
         size = self.num_links if self.network == "fixed" else 1
-        if size is not None and size != self.duals.size:
-            self.duals = DualVariables(size=size, **self._dual_args).to(self.device)
+        if size is not None:
+            self.duals.materialize(size)
         # the baselines' offline settings (wmmse_local's price) come from training episodes
         training = getattr(data, "training_episodes", None)
         if callable(training) and self.comparison.training_episodes is None:
@@ -274,12 +286,13 @@ class PrimalDualModule(LightningModule):
         return torch.optim.Adam([*self.policy.parameters(), *scale], lr=self.lr)
 
     # ------------------------------------------------------------------ structure of a batch
-    def _layout(self, batch) -> dict:
+    def _layout(self, batch) -> BatchLayout:
         """Dual entry and per-link normalisation of every link of ``batch``."""
-        graph, ptr, num_graphs = graphs(batch)
+        graph, ptr, num_graphs = graph_index(batch)
         sizes = (ptr[1:] - ptr[:-1]).to(batch.direct_gain.dtype)  # [B]
         if (self.network or "fixed") == "random":
-            return dict(
+            self.duals.materialize(1)
+            return BatchLayout(
                 graph=graph,
                 num_graphs=num_graphs,
                 index=torch.zeros_like(graph),
@@ -289,14 +302,14 @@ class PrimalDualModule(LightningModule):
             )
         if self.num_links is None:
             self.num_links = int(sizes[0])
-            self.duals = DualVariables(size=self.num_links, **self._dual_args).to(self.device)
-        if bool((sizes != self.num_links).any()) or self.duals.size != self.num_links:
+        self.duals.materialize(self.num_links)
+        if bool((sizes != self.num_links).any()):
             raise ValueError(
                 f"network='fixed' needs every episode to have num_links={self.num_links} links, "
                 f"got sizes {sizes.long().unique().tolist()}"
             )
         local = torch.arange(batch.num_nodes, device=graph.device) - ptr[graph]
-        return dict(
+        return BatchLayout(
             graph=graph,
             num_graphs=num_graphs,
             index=local,
@@ -304,18 +317,6 @@ class PrimalDualModule(LightningModule):
             power_scale=torch.ones_like(sizes),
             utility_weight=scatter(batch.link_weight, local, 0, dim_size=self.num_links),
         )
-
-    def _uniform(self, batch, samples: int, stream: int, step: int) -> Tensor:
-        """Keyed uniform draws ``[N, T, samples]``, one stream per (step, episode)."""
-        _, ptr, num_graphs = graphs(batch)
-        ids = getattr(batch, "sample_id", None)
-        ids = range(num_graphs) if ids is None else ids.reshape(-1).tolist()
-        shape = (batch.num_slots, samples)
-        draws = [
-            torch.rand(size, *shape, generator=keyed_generator(self.seed, stream, step, int(key)))
-            for size, key in zip((ptr[1:] - ptr[:-1]).tolist(), ids)
-        ]
-        return torch.cat(draws).to(device=batch.direct_gain.device, dtype=batch.direct_gain.dtype)
 
     def _reduce_sum(self, value: Tensor) -> Tensor:
         if self._trainer is None or self.trainer.world_size == 1:
@@ -327,42 +328,46 @@ class PrimalDualModule(LightningModule):
         self, logits: Tensor, max_power: Tensor
     ) -> BernoulliPower | TruncatedGaussianPower:
         """The model-free action law of ``logits`` (``[N, *S]``) and ``max_power``
-        (``[N]``): a :class:`~pyg_aggnn.nn.BernoulliPower` or a
-        :class:`~pyg_aggnn.nn.TruncatedGaussianPower` of scale ``exp(log_scale)``.
+        (``[N]``): :func:`pyg_aggnn.on_air.power_distribution`, of scale
+        ``exp(log_scale)`` with ``distribution="truncated_normal"``.
         """
-        if self.log_scale is None:
-            return BernoulliPower(logits, max_power)
-        return TruncatedGaussianPower(logits, max_power, self.log_scale.exp())
+        return power_distribution(logits, max_power, self._scale())
 
-    def allocate(self, batch, stream: int = Stream.EVAL_ACTIONS, step: int = 0, samples: int = 1):
-        """Powers the policy puts on the air at every slot.
+    def _scale(self) -> Tensor | None:
+        return None if self.log_scale is None else self.log_scale.exp()
 
-        Model-free: keyed draws of :meth:`power_distribution` (``stream``, ``step`` and
-        the episodes' ``sample_id``); model-based: the continuous power of
-        ``power_map``; both held while inactive.
+    def allocate(
+        self, batch, stream: int = Stream.EVAL_ACTIONS, step: int = 0, samples: int = 1
+    ) -> OnAir:
+        """Powers the policy puts on the air at every slot
+        (:func:`pyg_aggnn.on_air.allocate` with this module's mode, power map, law and
+        seed).
 
         Returns:
-            ``(power [N, T, samples], logits [N, T], action [N, T, samples] or None,
-            source [N, T])``.
+            :class:`~pyg_aggnn.on_air.OnAir` ``(power [N, T, samples], logits [N, T],
+            action [N, T, samples] or None, source [N, T])``.
         """
-        logits = self.policy.logits(batch, all_slots=True)  # [N, T]
-        source = last_active_slot(batch.active)
-        if self.mode == "model_based":
-            power = hold(continuous_power(logits, batch.max_power, self.power_map), source)
-            return power[..., None], logits, None, source
-        dist = self.power_distribution(logits[..., None].expand(-1, -1, samples), batch.max_power)
-        action = dist.sample(uniform=self._uniform(batch, samples, stream, step))
-        return dist.power(hold(action, source)), logits, action, source
+        return allocate(
+            self.policy,
+            batch,
+            self.mode,
+            self.power_map,
+            self._scale(),
+            self.seed,
+            stream,
+            step,
+            samples,
+        )
 
-    def primal_loss(self, batch, step: int = 0) -> tuple[Tensor, dict]:
+    def primal_loss(self, batch, step: int = 0) -> tuple[Tensor, StepObservation]:
         """The policy loss of one step and what was observed (rates, rewards, powers)."""
         samples = self.action_samples if self.mode == "model_free" else 1
         layout = self._layout(batch)
-        graph, num_graphs = layout["graph"], layout["num_graphs"]
+        graph, num_graphs = layout.graph, layout.num_graphs
         power, logits, action, source = self.allocate(batch, Stream.ACTIONS, step, samples)
         scored = scored_slots(batch, self.warmup_slots)  # [T, 1]
-        lam = (self.duals.lam[layout["index"]] * layout["rate_weight"])[:, None, None]  # [N,1,1]
-        mu_p = (self.duals.power_price * layout["power_scale"])[graph][:, None, None]
+        lam = (self.duals.lam[layout.index] * layout.rate_weight)[:, None, None]  # [N, 1, 1]
+        mu_p = (self.duals.power_price * layout.power_scale)[graph][:, None, None]
         norm = num_graphs * samples * scored.sum()
         if self.mode == "model_based":
             rates, reward = rates_and_reward(self.problem, batch, power)
@@ -387,7 +392,7 @@ class PrimalDualModule(LightningModule):
             loss = -(dist.log_prob(action) * returns * decided).sum() / norm
             entropy = (dist.entropy() * decided).sum() / (decided.sum().clamp_min(1) * samples)
             loss = loss - self.entropy_weight * entropy
-        observed = dict(
+        observed = StepObservation(
             layout=layout,
             rates=rates.detach(),
             reward=reward.detach(),
@@ -427,16 +432,15 @@ class PrimalDualModule(LightningModule):
             return torch.zeros_like(rate_term)
         return (total[:-1].reshape(rate_term.shape[1:]) - rate_term) / (total[-1] - 1)
 
-    def dual_step(self, batch, observed: dict) -> None:
+    def dual_step(self, batch, observed: StepObservation) -> None:
         """Update :attr:`duals` from the step's observations, all-reduced over ranks."""
-        layout, reward, power, scored = (
-            observed[k] for k in ("layout", "reward", "power", "scored")
-        )
-        size, num_graphs = self.duals.size, layout["num_graphs"]
-        weighted = (reward * scored).sum((1, 2)) * layout["rate_weight"]  # [N]
-        reward_sum = scatter(weighted, layout["index"], 0, dim_size=size)  # [D]
-        slack = self.problem.power_slack(batch, power) * layout["power_scale"][:, None, None]
-        weight = layout["utility_weight"]
+        layout, reward, scored = observed.layout, observed.reward, observed.scored
+        size, num_graphs = self.duals.size, layout.num_graphs
+        weighted = (reward * scored).sum((1, 2)) * layout.rate_weight  # [N]
+        reward_sum = scatter(weighted, layout.index, 0, dim_size=size)  # [D]
+        slack = self.problem.power_slack(batch, observed.power)
+        slack = slack * layout.power_scale[:, None, None]  # [B, T, S]
+        weight = layout.utility_weight
         stats = [
             reward_sum,
             weight if weight is not None else reward_sum.new_zeros(size),
@@ -456,21 +460,19 @@ class PrimalDualModule(LightningModule):
         optimizer.step()
         self.dual_step(batch, observed)
         metrics = allocation_metrics(
-            self.problem,
-            batch,
-            *(observed[k] for k in ("power", "rates", "reward", "scored")),
+            self.problem, batch, observed.power, observed.rates, observed.reward, observed.scored
         )
-        metrics.update(loss=loss.detach(), entropy=observed["entropy"], **dual_metrics(self.duals))
-        self.last_saturated = observed["saturated"]
+        metrics.update(loss=loss.detach(), entropy=observed.entropy, **dual_metrics(self.duals))
+        self.last_saturated = observed.saturated
         logged = {f"train/{k}": v for k, v in metrics.items()}
         # the x-axis of every log is the number of policy updates, exact across resumes
         logged["step"] = float(self.global_step)
-        self.log_dict(logged, batch_size=observed["layout"]["num_graphs"])
+        self.log_dict(logged, batch_size=observed.layout.num_graphs)
         return loss.detach()
 
     def on_train_epoch_end(self) -> None:
-        # manual optimization: a learning-rate schedule (LightningCLI's --lr_scheduler)
-        # advances once per epoch here
+        # manual optimization: a learning-rate schedule (LightningCLI's --lr_scheduler,
+        # with its --optimizer) advances once per epoch here
         schedulers = self.lr_schedulers()
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
             if scheduler is not None:
@@ -493,7 +495,7 @@ class PrimalDualModule(LightningModule):
         logged["step"] = float(self.global_step)
         self.log_dict(
             logged,
-            batch_size=graphs(batch)[2],
+            batch_size=graph_index(batch)[2],
             sync_dist=True,
             add_dataloader_idx=False,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from pyg_aggnn._validation import check_choice, check_non_negative
+from pyg_aggnn.data.batching import batch_vector
 from pyg_aggnn.wireless import physics
 
 __all__ = ["PowerProblem"]
@@ -34,8 +35,9 @@ class PowerProblem:
       :math:`p_0` is built into the policy (:math:`p = p_0 a`, :math:`a \in \{0, 1\}`
       or :math:`[0, 1]`).
 
-    The trainer (:class:`~lightning_modules.PrimalDualModule`) only calls :meth:`reward`,
-    :meth:`utility`, :meth:`rate_constraints` and :meth:`power_slack`, and takes the
+    The trainer (:class:`~lightning_modules.PrimalDualModule`) and the metrics
+    (:mod:`pyg_aggnn.evaluation.metrics`) only call :meth:`reward`, :meth:`utility`,
+    :meth:`rate_constraints` and :meth:`power_slack`, and the trainer takes the
     gradient of the utility and constraints with autograd, so another problem plugs in
     by overriding them. For instance, user demands :math:`f_i = \text{rate}_i - x_i`:
 
@@ -120,8 +122,7 @@ class PowerProblem:
         Returns:
             ``[B, T, *S]`` slack per network, slot and sample (``>= 0`` is met).
         """
-        graph = getattr(batch, "batch", None)
-        num_graphs = int(getattr(batch, "num_graphs", 1)) if graph is not None else 1
+        graph, num_graphs = batch_vector(batch)
         return physics.power_budget_slack(power, batch.p_max_total, graph, num_graphs)
 
     def __repr__(self) -> str:

@@ -4,6 +4,13 @@ import numpy as np
 import pytest
 import torch
 
+from lightning_modules.lightning_notices import silence_lightning_notices
+
+
+def pytest_configure(config):
+    # the test run hears what the training commands hear: none of Lightning's own notices
+    silence_lightning_notices()
+
 
 def _dense_sequences(episode, K, compress="log", normalization="damped", x=None):
     """Closed form y^(k)(t) = S(t) ... S(t-k+1) x(t-k) with dense NumPy matrices.

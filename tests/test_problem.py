@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch_geometric.data import Batch
 
-from lightning_modules.problem import PowerProblem
 from pyg_aggnn.data import WirelessEpisode
+from pyg_aggnn.problem import PowerProblem
 
 
 def _episode(seed=0, m=4, num_slots=3):

@@ -7,6 +7,7 @@ from pyg_aggnn.baselines.equal_power import EqualPower, equal_power
 from pyg_aggnn.baselines.exhaustive import Exhaustive, exhaustive
 from pyg_aggnn.baselines.random_full_power import RandomFullPower, random_full_power
 from pyg_aggnn.baselines.strongest import Strongest, strongest
+from pyg_aggnn.baselines.suite import BASELINES, DEFAULT_BASELINES, baseline_suite
 from pyg_aggnn.baselines.wmmse import WMMSE, wmmse
 
 __all__ = [
@@ -24,4 +25,7 @@ __all__ = [
     "exhaustive",
     "BinaryBound",
     "binary_bound",
+    "BASELINES",
+    "DEFAULT_BASELINES",
+    "baseline_suite",
 ]

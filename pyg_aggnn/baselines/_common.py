@@ -111,12 +111,6 @@ def check_edge_index(edge_index: Tensor, num_nodes: int) -> Tensor:
     return edge_index.long()
 
 
-def graph_info(batch) -> tuple[Tensor | None, int]:
-    """``(batch vector or None, number of networks)`` of a (batched) episode."""
-    vector = getattr(batch, "batch", None)
-    return vector, (int(batch.num_graphs) if vector is not None else 1)
-
-
 def draw_uniform(shape: tuple[int, ...], generator: torch.Generator, like: Tensor) -> Tensor:
     """``U[0, 1)`` draws on the generator's device, returned on ``like``'s device and dtype.
 

@@ -10,8 +10,9 @@ from torch import Tensor
 from torch_geometric.data import Batch
 
 from pyg_aggnn._validation import check_positive, check_positive_int
-from pyg_aggnn.baselines._common import graph_info, per_graph, per_node, resolve_batch
+from pyg_aggnn.baselines._common import per_graph, per_node, resolve_batch
 from pyg_aggnn.baselines.wmmse import WMMSE
+from pyg_aggnn.data.batching import batch_vector
 from pyg_aggnn.wireless import physics
 
 __all__ = ["calibrate_price"]
@@ -90,7 +91,7 @@ def calibrate_price(
     max_iters = check_positive_int("max_iters", max_iters)
     seed = check_positive_int("seed", seed, minimum=0)
     batch = _as_batch(episodes)
-    vector, num_graphs = graph_info(batch)
+    vector, num_graphs = batch_vector(batch)
     graph, _ = resolve_batch(batch.num_nodes, vector, num_graphs, batch.direct_gain.device)
     budget = per_graph("p_max_total", batch.p_max_total, num_graphs, batch.direct_gain)  # [B]
     mean_budget = float(budget.mean())

@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from pyg_aggnn.baselines._common import graph_info, graph_sizes, per_graph, per_node, resolve_batch
+from pyg_aggnn.baselines._common import graph_sizes, per_graph, per_node, resolve_batch
 from pyg_aggnn.baselines.base import Baseline
+from pyg_aggnn.data.batching import batch_vector
 
 __all__ = ["equal_power", "EqualPower"]
 
@@ -52,6 +53,6 @@ class EqualPower(Baseline):
     """
 
     def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
-        vector, num_graphs = graph_info(batch)
+        vector, num_graphs = batch_vector(batch)
         power = equal_power(batch.max_power, batch.p_max_total, vector, num_graphs)
         return power[:, None].expand(-1, slots.numel()).contiguous()

@@ -9,13 +9,13 @@ from torch import Tensor
 
 from pyg_aggnn.baselines._common import (
     check_channel,
-    graph_info,
     graph_sizes,
     per_graph,
     per_node,
     resolve_batch,
 )
 from pyg_aggnn.baselines.base import Baseline
+from pyg_aggnn.data.batching import batch_vector
 from pyg_aggnn.wireless import physics
 
 __all__ = ["exhaustive", "Exhaustive"]
@@ -135,7 +135,7 @@ class Exhaustive(Baseline):
         self.neighbours_only = neighbours_only
 
     def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
-        vector, num_graphs = graph_info(batch)
+        vector, num_graphs = batch_vector(batch)
         gain = batch.interference_gain(self.neighbours_only)
         return self.search(
             batch.direct_gain[:, slots],

@@ -8,13 +8,13 @@ from torch import Tensor
 from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.baselines._common import (
     draw_uniform,
-    graph_info,
     graph_sizes,
     per_graph,
     per_node,
     resolve_batch,
 )
 from pyg_aggnn.baselines.base import Baseline
+from pyg_aggnn.data.batching import batch_vector
 
 __all__ = ["random_full_power", "RandomFullPower"]
 
@@ -74,7 +74,7 @@ class RandomFullPower(Baseline):
     """
 
     def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
-        vector, num_graphs = graph_info(batch)
+        vector, num_graphs = batch_vector(batch)
         return random_full_power(
             batch.max_power, batch.p_max_total, vector, num_graphs, slots.numel(), generator
         )

@@ -10,13 +10,13 @@ from torch import Tensor
 from pyg_aggnn._validation import check_in_range
 from pyg_aggnn.baselines._common import (
     check_gain,
-    graph_info,
     graph_sizes,
     per_graph,
     per_node,
     resolve_batch,
 )
 from pyg_aggnn.baselines.base import Baseline
+from pyg_aggnn.data.batching import batch_vector
 
 __all__ = ["strongest", "Strongest"]
 
@@ -96,7 +96,7 @@ class Strongest(Baseline):
         self.fraction = None if fraction is None else check_in_range("fraction", fraction, 0, 1)
 
     def decide(self, batch, slots: Tensor, generator: torch.Generator | None) -> Tensor:
-        vector, num_graphs = graph_info(batch)
+        vector, num_graphs = batch_vector(batch)
         fraction = self.fraction
         if fraction is None:
             resolved, _ = resolve_batch(batch.max_power.size(0), vector, num_graphs, slots.device)

@@ -1,19 +1,31 @@
-r"""The classical baselines every evaluation shows beside the learned policies."""
+r"""The baseline suite: the classical baselines that training validates against and
+that every evaluation shows beside the learned policies, configured as in the papers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lightning_modules.comparison import (
-    BINARY_EXACT_LINKS,
-    BINARY_MAX_LINKS,
-    BaselineComparison,
-)
 from pyg_aggnn._validation import check_positive_int
-from pyg_aggnn.baselines import WMMSE, Baseline, BinaryBound, Exhaustive, Strongest
-from pyg_aggnn.baselines.exhaustive import MAX_LINKS
+from pyg_aggnn.baselines.base import Baseline
+from pyg_aggnn.baselines.binary_bound import BinaryBound
+from pyg_aggnn.baselines.calibration import calibrate_price
+from pyg_aggnn.baselines.equal_power import EqualPower
+from pyg_aggnn.baselines.exhaustive import MAX_LINKS, Exhaustive
+from pyg_aggnn.baselines.random_full_power import RandomFullPower
+from pyg_aggnn.baselines.strongest import Strongest
+from pyg_aggnn.baselines.wmmse import WMMSE
 
-__all__ = ["BASELINES", "DEFAULT_BASELINES", "baseline_suite"]
+__all__ = [
+    "BASELINES",
+    "DEFAULT_BASELINES",
+    "BINARY_MAX_LINKS",
+    "BINARY_EXACT_LINKS",
+    "EXHAUSTIVE_MAX_LINKS",
+    "CALIBRATION_EPISODES",
+    "default_baselines",
+    "baseline_suite",
+]
 
 #: Every baseline an evaluation can show, by name.
 BASELINES = (
@@ -27,9 +39,71 @@ BASELINES = (
     "exhaustive",
 )
 #: What the papers' figures show and two references, as training's validation logs
-#: them (the binary bound joins on networks of at most 50 links, the exhaustive optimum
-#: on networks of at most 10).
+#: them (:func:`default_baselines`).
 DEFAULT_BASELINES = ("wmmse", "wmmse_local", "binary", "equal", "random", "exhaustive")
+#: The default set shows the binary bound on networks of at most this many links: the
+#: cost of its greedy and local search grows about as :math:`m^3`.
+BINARY_MAX_LINKS = 50
+#: The default set shows the exhaustive optimum on networks of at most this many
+#: links (:math:`2^m` patterns per slot). Named alone, the exhaustive search goes up to
+#: its own limit :data:`~pyg_aggnn.baselines.exhaustive.MAX_LINKS`.
+EXHAUSTIVE_MAX_LINKS = 10
+#: The suite's binary bound solves its problem exactly by enumeration up to this many
+#: links, the size up to which the exhaustive optimum is shown.
+BINARY_EXACT_LINKS = EXHAUSTIVE_MAX_LINKS
+#: Training episodes the fixed price of ``wmmse_local`` is calibrated on.
+CALIBRATION_EPISODES = 64
+
+
+def default_baselines(
+    max_links: int,
+    num_exchanges: int = 5,
+    update_every: int = 1,
+    neighbours_only: bool = False,
+    calibration: Sequence | None = None,
+) -> dict[str, Baseline]:
+    """The papers' baselines and two references:
+
+    * ``wmmse``: distributed WMMSE with ``num_exchanges`` iterations held to the
+      total budget in every slot by the **global price** (``budget="scale"``: each
+      exchange also needs the network's total power, a centralized step);
+    * ``wmmse_local``: the same with a **fixed price** (``budget="price"``), so every
+      exchange is local, calibrated on the training episodes ``calibration`` so that
+      the budget is met on average (left out if ``calibration`` is ``None``);
+    * ``binary``: the centralized on/off bound (:class:`~pyg_aggnn.baselines.BinaryBound`)
+      for networks of at most :data:`BINARY_MAX_LINKS` links, exact up to
+      :data:`BINARY_EXACT_LINKS`;
+    * ``equal`` power, ``random`` full power, and the ``exhaustive`` optimum for
+      networks of at most :data:`EXHAUSTIVE_MAX_LINKS` links.
+
+    Args:
+        max_links: the largest network that will be evaluated.
+        num_exchanges: WMMSE iterations of the distributed version (default: ``5``).
+        update_every: decision period of every baseline, e.g. ``m / lam`` in the
+            asynchronous setting (default: ``1``).
+        neighbours_only: the exhaustive search's and the binary bound's rate (default:
+            ``False``).
+        calibration: training episodes that ``wmmse_local``'s price is calibrated on
+            (default: ``None``, no ``wmmse_local``).
+    """
+    every = update_every
+    wmmse = dict(mode="distributed", num_iters=num_exchanges, update_every=every)
+    baselines: dict[str, Baseline] = {"wmmse": WMMSE(budget="scale", **wmmse)}
+    if calibration is not None:
+        local = WMMSE(budget="price", **wmmse)
+        calibrate_price(local, calibration)
+        baselines["wmmse_local"] = local
+    if max_links <= BINARY_MAX_LINKS:
+        baselines["binary"] = BinaryBound(
+            neighbours_only=neighbours_only,
+            exact_links=BINARY_EXACT_LINKS,
+            update_every=every,
+        )
+    baselines["equal"] = EqualPower(update_every=every)
+    baselines["random"] = RandomFullPower(update_every=every)
+    if max_links <= EXHAUSTIVE_MAX_LINKS:
+        baselines["exhaustive"] = Exhaustive(neighbours_only=neighbours_only, update_every=every)
+    return baselines
 
 
 def baseline_suite(
@@ -47,13 +121,14 @@ def baseline_suite(
     fixed price calibrated on ``calibration``, local exchanges, the budget met on
     average), ``binary`` (the centralized on/off bound), ``equal``, ``random`` and
     ``exhaustive`` are exactly the ones training validates against
-    (:meth:`lightning_modules.comparison.BaselineComparison.default_baselines`);
-    besides them ``wmmse_central`` (centralized WMMSE on the full channel, 100
-    iterations, held to the budget) and ``strongest`` (the budget's fraction of
-    strongest links at full power). ``exhaustive`` is only built when ``max_links`` is
-    known and at most 10, or 16 when asked for without the other defaults; ``binary``
-    in the defaults only when ``max_links`` is known and at most 50;
-    ``wmmse_local`` in the defaults only with ``calibration``.
+    (:func:`default_baselines`); besides them ``wmmse_central`` (centralized WMMSE on
+    the full channel, 100 iterations, held to the budget) and ``strongest`` (the
+    budget's fraction of strongest links at full power). ``exhaustive`` is only built
+    when ``max_links`` is known and at most :data:`EXHAUSTIVE_MAX_LINKS`, or
+    :data:`~pyg_aggnn.baselines.exhaustive.MAX_LINKS` when asked for without the other
+    defaults; ``binary`` in the defaults only when ``max_links`` is known and at most
+    :data:`BINARY_MAX_LINKS`; ``wmmse_local`` in the defaults only with
+    ``calibration``.
 
     Args:
         names: which baselines, from :data:`BASELINES`
@@ -77,14 +152,14 @@ def baseline_suite(
     defaults = tuple(names) == DEFAULT_BASELINES
     if "wmmse_local" in names and calibration is None and not defaults:
         raise ValueError("calibration (training episodes) is needed for wmmse_local, got None")
-    papers = BaselineComparison.default_baselines(
+    papers = default_baselines(
         BINARY_MAX_LINKS + 1 if max_links is None else max_links,
         exchanges,
         every,
         neighbours_only,
         calibration if "wmmse_local" in names else None,
     )
-    limit = MAX_LINKS if not defaults else 10
+    limit = MAX_LINKS if not defaults else EXHAUSTIVE_MAX_LINKS
     suite: dict[str, Baseline] = {}
     for name in names:
         if name in papers:

@@ -17,7 +17,6 @@ from pyg_aggnn.baselines._common import (
     check_channel,
     check_gain,
     draw_uniform,
-    graph_info,
     graph_sizes,
     per_graph,
     per_node,
@@ -25,6 +24,7 @@ from pyg_aggnn.baselines._common import (
 )
 from pyg_aggnn.baselines._operators import build_operator
 from pyg_aggnn.baselines.base import Baseline
+from pyg_aggnn.data.batching import batch_vector
 
 __all__ = ["wmmse", "WMMSE"]
 
@@ -323,7 +323,7 @@ class WMMSE(Baseline):
                 "price is None with budget='price': give a price or calibrate it first "
                 "(pyg_aggnn.baselines.calibrate_price)"
             )
-        vector, num_graphs = graph_info(batch)
+        vector, num_graphs = batch_vector(batch)
         gain = batch.edge_gain if self.mode == "centralized" else batch.edge_weight
         chunk = max(1, _CHUNK_ENTRIES // max(gain.size(0), 1))
         out = []

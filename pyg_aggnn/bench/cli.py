@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``pyg-aggnn bench``."""
     parser = ArgumentParser(
         prog="pyg-aggnn bench",
-        description=__doc__,
+        description=__doc__.replace("``", ""),  # the docstring's reST, as plain text
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(

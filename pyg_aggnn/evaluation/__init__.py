@@ -1,9 +1,10 @@
 """Evaluation of trained policies and baselines: metrics, transference, reports."""
 
+from pyg_aggnn.baselines.suite import baseline_suite
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
 from pyg_aggnn.evaluation.checkpoints import (
     CheckpointError,
-    load_module,
+    load_policy,
     policy_from_config,
     read_checkpoint,
     save_module,
@@ -13,7 +14,6 @@ from pyg_aggnn.evaluation.evaluator import MethodResult, evaluate
 from pyg_aggnn.evaluation.metrics import NetworkMetrics, network_metrics
 from pyg_aggnn.evaluation.report import format_table, summary_rows, write_results
 from pyg_aggnn.evaluation.statistics import mean_interval, student_t_quantile, summarize
-from pyg_aggnn.evaluation.suite import baseline_suite
 from pyg_aggnn.evaluation.transference import (
     at_size,
     transfer_settings,
@@ -37,7 +37,7 @@ __all__ = [
     "dataset_episodes",
     "CheckpointError",
     "read_checkpoint",
-    "load_module",
+    "load_policy",
     "save_module",
     "policy_from_config",
     "at_size",

@@ -27,15 +27,16 @@ def batch_key(batch) -> int:
 
 
 class PolicyAllocator:
-    """A trained :class:`~lightning_modules.PrimalDualModule` on the air.
+    """A trained policy on the air: an :class:`~pyg_aggnn.on_air.OnAirPolicy`
+    (:func:`~pyg_aggnn.evaluation.load_policy`) or a training module.
 
-    The powers are exactly what the module itself evaluates
-    (:meth:`~lightning_modules.PrimalDualModule.allocate`): Bernoulli draws
-    :math:`p_0 a` (model-free) or :math:`p_0 \\pi` (model-based), held by inactive nodes.
+    The powers are exactly what training evaluates (:func:`pyg_aggnn.on_air.allocate`):
+    keyed draws :math:`p_0 a` (model-free) or the power map's :math:`p` (model-based),
+    held by inactive nodes.
 
     Args:
-        module: the trained module (any object with ``allocate(batch, stream, step,
-            samples)``).
+        module: the trained policy (any object with ``allocate(batch, stream, step,
+            samples)`` and a ``policy``).
         samples: action draws per episode (default: ``1``).
     """
 

@@ -1,10 +1,12 @@
 r"""Load trained :class:`~lightning_modules.PrimalDualModule` checkpoints for evaluation.
 
 A checkpoint written by ``pyg-aggnn fit`` stores the policy's configuration among its
-hyper-parameters, so ``PrimalDualModule.load_from_checkpoint`` rebuilds it. A module
-trained from Python keeps only its weights; :func:`save_module` therefore also writes
-the policy's ``{"class_path", "init_args"}`` under :data:`POLICY_KEY`, which
-:func:`load_module` uses to rebuild the policy first.
+hyper-parameters. A module trained from Python keeps only its weights;
+:func:`save_module` therefore also writes the policy's ``{"class_path", "init_args"}``
+under :data:`POLICY_KEY`. :func:`load_policy` rebuilds from either the policy and the
+settings it acts with (an :class:`~pyg_aggnn.on_air.OnAirPolicy`: mode, power map, law,
+seed, warm-up) without the training framework;
+:func:`lightning_modules.checkpoints.load_module` rebuilds the whole training module.
 
 No code runs from a checkpoint. Every checkpoint is read with
 ``torch.load(weights_only=True)``: the package writes only tensors and plain values
@@ -29,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
 from pyg_aggnn.data.config import resolve_class
 from pyg_aggnn.nn.policy import PowerPolicy
+from pyg_aggnn.on_air import OnAirPolicy, default_policy_config
 
 __all__ = [
     "POLICY_KEY",
@@ -41,7 +43,7 @@ __all__ = [
     "read_checkpoint",
     "policy_from_config",
     "save_module",
-    "load_module",
+    "load_policy",
     "training_scenario",
 ]
 
@@ -81,7 +83,7 @@ def _reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
 
 
-def _load_bytes(data: bytes, name: str) -> dict[str, Any]:
+def _load_bytes(data: bytes, name: str, policy_only: bool = False) -> dict[str, Any]:
     try:
         with warnings.catch_warnings():  # a foreign pickle's protocol: reported below anyway
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
@@ -101,7 +103,7 @@ def _load_bytes(data: bytes, name: str) -> dict[str, Any]:
         raise _damaged(name, f"it holds a {type(checkpoint).__name__}, not a dict")
     if not isinstance(checkpoint.get("state_dict"), Mapping):
         raise _damaged(name, "it holds no state_dict")
-    _check_class_paths(checkpoint, name)
+    _check_class_paths(checkpoint, name, policy_only)
     return checkpoint
 
 
@@ -116,14 +118,19 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _check_class_paths(checkpoint: dict[str, Any], name: str) -> None:
+def _check_class_paths(checkpoint: dict[str, Any], name: str, policy_only: bool = False) -> None:
     """Refuse dotted paths into modules that are not imported: rebuilding the policy or
-    the scenario would import them, and importing a module runs its code.
+    the scenario would import them, and importing a module runs its code. With
+    ``policy_only``, only the configuration that rebuilds the policy is checked (nothing
+    else of the file is built).
     """
     hparams = checkpoint.get("hyper_parameters")
     if isinstance(hparams, Mapping):  # Lightning checks its own instantiator against a list
         hparams = {k: v for k, v in hparams.items() if k != "_instantiator"}
-    stored = [hparams, checkpoint.get(POLICY_KEY), checkpoint.get(SCENARIO_KEY)]
+    if policy_only:
+        stored = [_policy_config(checkpoint)]
+    else:
+        stored = [hparams, checkpoint.get(POLICY_KEY), checkpoint.get(SCENARIO_KEY)]
     for value in _strings(stored):
         module = value.rpartition(".")[0]
         if _DOTTED_PATH.fullmatch(value) and module not in sys.modules:
@@ -133,7 +140,18 @@ def _check_class_paths(checkpoint: dict[str, Any], name: str) -> None:
             )
 
 
-def _read(path: str | Path) -> tuple[bytes, dict[str, Any]]:
+def _policy_config(checkpoint: Mapping[str, Any]) -> Any:
+    """The stored ``{"class_path", "init_args"}`` of the policy, or ``None``."""
+    if POLICY_KEY in checkpoint:
+        return checkpoint[POLICY_KEY]
+    hparams = checkpoint.get("hyper_parameters")
+    if not isinstance(hparams, Mapping) or "policy" not in hparams:
+        return None
+    # a module trained with the default policy stores None
+    return default_policy_config() if hparams["policy"] is None else hparams["policy"]
+
+
+def _read(path: str | Path, policy_only: bool = False) -> tuple[bytes, dict[str, Any]]:
     name = str(path)
     if not Path(path).is_file():
         raise CheckpointError(f"checkpoint must be an existing file, got {name!r}")
@@ -141,7 +159,7 @@ def _read(path: str | Path) -> tuple[bytes, dict[str, Any]]:
         data = Path(path).read_bytes()
     except OSError as error:
         raise CheckpointError(f"checkpoint {name!r} cannot be read ({error.strerror})") from None
-    return data, _load_bytes(data, name)
+    return data, _load_bytes(data, name, policy_only)
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -215,43 +233,48 @@ def save_module(
     return path
 
 
-def load_module(path: str | Path, map_location: str | torch.device = "cpu") -> nn.Module:
-    """Load a :class:`~lightning_modules.PrimalDualModule` checkpoint in eval mode.
+def load_policy(path: str | Path, map_location: str | torch.device = "cpu") -> OnAirPolicy:
+    """Rebuild the trained policy of a checkpoint with the settings it acts with, from
+    the stored configuration and weights alone (no training framework), in eval mode.
 
-    The file is read once, with ``weights_only=True``, and the module is rebuilt from
-    those bytes (Lightning's loader reads them with ``weights_only=True`` too).
+    Its :meth:`~pyg_aggnn.on_air.OnAirPolicy.allocate` puts on the air exactly what the
+    training module's ``allocate`` does. Only the policy's configuration is rebuilt, so
+    only its class path must name an imported module.
 
     Raises:
         CheckpointError: (a ``ValueError``) the file is missing, damaged or foreign,
             holds no policy that can be rebuilt, or is refused because loading it would
             run code.
     """
-    from lightning_modules.primal_dual import PrimalDualModule
-
     name = str(path)
-    data, checkpoint = _read(path)
-    overrides = {}
-    if POLICY_KEY in checkpoint:
-        try:
-            overrides["policy"] = policy_from_config(checkpoint[POLICY_KEY])
-        except Exception as error:  # a constructor's check or a class that is not a policy
-            raise _damaged(name, f"its policy cannot be rebuilt: {_reason(error)}") from error
-    elif "policy" not in (checkpoint.get("hyper_parameters") or {}):
+    _, checkpoint = _read(path, policy_only=True)
+    hparams = dict(checkpoint.get("hyper_parameters") or {})
+    config = _policy_config(checkpoint)
+    state = checkpoint["state_dict"]
+    weights = {k[len("policy.") :]: v for k, v in state.items() if k.startswith("policy.")}
+    if not weights and config is not None:
+        raise _damaged(name, "its policy cannot be rebuilt: it holds no policy weights")
+    if config is None:
         raise _damaged(
             name,
             "it holds no policy configuration: save it with "
             "pyg_aggnn.evaluation.checkpoints.save_module or train with pyg-aggnn fit",
         )
-    if "power_map" not in (checkpoint.get("hyper_parameters") or {"power_map": None}):
-        # written before the power map was a choice: its model-based powers were p0 sigmoid
-        overrides["power_map"] = "sigmoid"
     try:
-        module = PrimalDualModule.load_from_checkpoint(
-            io.BytesIO(data), map_location=map_location, weights_only=True, **overrides
+        policy = policy_from_config(config)
+        policy.load_state_dict(weights)
+        log_scale = state.get("log_scale")
+        on_air = OnAirPolicy(
+            policy,
+            **{k: hparams[k] for k in ("mode", "distribution", "seed") if k in hparams},
+            # written before the power map was a choice: its model-based powers were p0 sigmoid
+            power_map=hparams.get("power_map", "sigmoid"),
+            scale=None if log_scale is None else log_scale.exp(),
+            warmup_slots=hparams.get("warmup_slots"),
         )
-    except Exception as error:  # hyper-parameters or weights of another model
-        raise _damaged(name, f"the module cannot be rebuilt: {_reason(error)}") from error
-    return module.eval()
+    except Exception as error:  # a constructor's check, or weights of another model
+        raise _damaged(name, f"its policy cannot be rebuilt: {_reason(error)}") from error
+    return on_air.to(map_location).eval()
 
 
 def training_scenario(path: str | Path):

@@ -21,17 +21,22 @@ from typing import Any
 
 import yaml
 
-from lightning_modules.comparison import CALIBRATION_EPISODES
 from pyg_aggnn._cli_errors import ArgumentParser
+from pyg_aggnn.baselines.suite import (
+    BASELINES,
+    CALIBRATION_EPISODES,
+    DEFAULT_BASELINES,
+    baseline_suite,
+)
 from pyg_aggnn.data.config import scenario_from_config, scenario_to_config
 from pyg_aggnn.data.seeding import Stream
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
-from pyg_aggnn.evaluation.checkpoints import load_module, training_scenario
+from pyg_aggnn.evaluation.checkpoints import load_policy, training_scenario
 from pyg_aggnn.evaluation.episodes import dataset_episodes, simulate_episodes
 from pyg_aggnn.evaluation.evaluator import evaluate
 from pyg_aggnn.evaluation.report import format_table, summary_rows, write_results
-from pyg_aggnn.evaluation.suite import BASELINES, DEFAULT_BASELINES, baseline_suite
 from pyg_aggnn.evaluation.transference import MODES, transfer_settings, with_hops
+from pyg_aggnn.on_air import OnAirPolicy
 from pyg_aggnn.wireless import AdHoc
 
 __all__ = ["main", "parse_scenario", "run_evaluation"]
@@ -54,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="pyg-aggnn evaluate",
         description=(
-            "Evaluate trained policies (PrimalDualModule checkpoints) and the classical "
+            "Evaluate trained policies (checkpoints of pyg-aggnn fit or train) and the classical "
             "baselines on the same episodes: sum rate (mean and 95% confidence interval), "
             "power, budget violation, fraction of links served and the per-link rate "
             "distribution. Prints a table; writes summary.csv, networks.csv, "
@@ -133,24 +138,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _named_checkpoints(items: list[str]) -> dict[str, str]:
-    named: dict[str, str] = {}
-    for item in items:
-        name, sep, path = item.partition("=")
-        if not sep:
-            name, path = Path(item).stem, item
-        if name in named:
-            name = f"{name}_{len(named)}"
-        named[name] = path
-    return named
+def _checkpoint_paths(items: list[str]) -> list[tuple[str, str]]:
+    """``(NAME or "", PATH)`` of every ``PATH`` or ``NAME=PATH`` item."""
+    pairs = [item.partition("=") for item in items]
+    return [(name, path) if sep else ("", name) for name, sep, path in pairs]
+
+
+def load_checkpoints(
+    items: list[str], device: str = "cpu"
+) -> tuple[dict[str, OnAirPolicy], dict[str, str]]:
+    """The policies of ``PATH`` or ``NAME=PATH`` items (:func:`load_policy`) and their
+    files, by name: ``NAME`` or, without one, the policy's class (``AggGNN``,
+    ``AggGNN_1``, ...).
+    """
+    policies: dict[str, OnAirPolicy] = {}
+    paths: dict[str, str] = {}
+    for name, path in _checkpoint_paths(items):
+        policy = load_policy(path, map_location=device)
+        name = name or type(policy.policy).__name__
+        if name in policies:
+            name = f"{name}_{len(policies)}"
+        policies[name], paths[name] = policy, path
+    return policies, paths
 
 
 def run_evaluation(args: argparse.Namespace) -> tuple[dict, dict[str, Any]]:
     """Evaluate as the parsed command line says; returns ``(results, meta)``."""
-    modules = {
-        name: load_module(path, map_location=args.device)
-        for name, path in _named_checkpoints(args.checkpoints).items()
-    }
+    modules, paths = load_checkpoints(args.checkpoints, args.device)
     hops = [int(getattr(m.policy, "K", 1)) for m in modules.values()]
     if args.transfer == "hops":
         hops += [int(v) for v in args.values or []]
@@ -221,7 +235,7 @@ def run_evaluation(args: argparse.Namespace) -> tuple[dict, dict[str, Any]]:
             device=args.device,
         )
     meta = {
-        "checkpoints": _named_checkpoints(args.checkpoints),
+        "checkpoints": paths,
         "transfer": args.transfer,
         "settings": {
             label: (scenario_to_config(s) if s is not None else {"dataset": args.dataset})
@@ -243,7 +257,7 @@ def _default_scenario(args: argparse.Namespace):
     """``--scenario``, else the first checkpoint's training scenario, else ``AdHoc(25)``."""
     if args.scenario:
         return parse_scenario(args.scenario)
-    for path in _named_checkpoints(args.checkpoints).values():
+    for _, path in _checkpoint_paths(args.checkpoints):
         scenario = training_scenario(path)
         if scenario is not None:
             return scenario

@@ -1,10 +1,11 @@
-r"""Per-network evaluation metrics of a power allocation, from the physics functions.
+r"""Metrics of a power allocation, per network and as batch means, from the physics.
 
-Every number comes from :meth:`~pyg_aggnn.data.WirelessEpisode.rates` and
-:mod:`pyg_aggnn.wireless.physics` (``sum_rate``, ``power_budget_slack``); nothing here
-re-implements a rate. The training module's batch means
-(:func:`lightning_modules.metrics.allocation_metrics`) are the means of these
-per-network values over equally sized networks.
+Every number comes from :meth:`~pyg_aggnn.data.WirelessEpisode.rates` (or the problem's
+:meth:`~pyg_aggnn.problem.PowerProblem.reward`) and :mod:`pyg_aggnn.wireless.physics`
+(``sum_rate``, ``power_budget_slack``); nothing here re-implements a rate.
+:func:`network_metrics` gives the per-network values that evaluation tabulates;
+:func:`allocation_metrics`, what training logs, is their mean over the networks of a
+batch (the power per link over its links).
 """
 
 from __future__ import annotations
@@ -15,9 +16,17 @@ import torch
 from torch import Tensor
 
 from pyg_aggnn._validation import check_non_negative, check_positive_int
+from pyg_aggnn.data.batching import graph_index as _graph_index
 from pyg_aggnn.wireless import physics
 
-__all__ = ["NetworkMetrics", "network_metrics", "graph_index"]
+__all__ = [
+    "NetworkMetrics",
+    "network_metrics",
+    "graph_index",
+    "scored_slots",
+    "rates_and_reward",
+    "allocation_metrics",
+]
 
 #: The per-network metrics, in the order of every table.
 METRICS = ("sum_rate", "power", "power_per_link", "violation", "served")
@@ -25,10 +34,24 @@ METRICS = ("sum_rate", "power", "power_per_link", "violation", "served")
 
 def graph_index(batch) -> tuple[Tensor, int]:
     """``(graph [N] long, B)`` of a batch of episodes or of a single episode."""
-    graph = getattr(batch, "batch", None)
-    if graph is None:
-        return torch.zeros(batch.num_nodes, dtype=torch.long, device=batch.x.device), 1
-    return graph, int(batch.num_graphs)
+    graph, _, num_graphs = _graph_index(batch)
+    return graph, num_graphs
+
+
+def scored_slots(batch, warmup_slots: int) -> Tensor:
+    """``[T, 1]`` float mask of the slots whose rewards count (``t >= warmup_slots``)."""
+    slots = torch.arange(batch.num_slots, device=batch.direct_gain.device)
+    return (slots >= warmup_slots).to(batch.direct_gain.dtype)[:, None]
+
+
+def rates_and_reward(problem, batch, power: Tensor) -> tuple[Tensor, Tensor]:
+    """Physical rates and the problem's reward of powers ``[N, T, S]`` (computed once
+    when the reward is the rate).
+    """
+    reward = problem.reward(batch, power)
+    if getattr(problem, "reward_is_rate", False):
+        return reward, reward
+    return batch.rates(power, neighbours_only=problem.neighbours_only), reward
 
 
 @dataclass
@@ -68,6 +91,7 @@ def network_metrics(
     warmup_slots: int = 0,
     served_rate: float = 0.1,
     neighbours_only: bool = False,
+    rates: Tensor | None = None,
 ) -> NetworkMetrics:
     r"""Evaluate powers on the air on every network of a batch.
 
@@ -82,6 +106,8 @@ def network_metrics(
             (default: ``0.1``).
         neighbours_only: count only above-threshold interferers in the rates (the
             papers' eq. (41); default: ``False``, physically complete).
+        rates: ``[N, T, S]`` rates of ``power`` if already computed (default: ``None``,
+            computed here).
 
     Returns:
         :class:`NetworkMetrics`.
@@ -102,7 +128,9 @@ def network_metrics(
         )
     graph, num_graphs = graph_index(batch)
     power = power.to(batch.direct_gain.dtype)
-    rates = batch.rates(power, neighbours_only=neighbours_only)[:, warmup_slots:]  # [N, T', S]
+    if rates is None:
+        rates = batch.rates(power, neighbours_only=neighbours_only)
+    rates = rates[:, warmup_slots:]  # [N, T', S]
     power = power[:, warmup_slots:]
     total_rate = physics.sum_rate(rates, graph, batch.link_weight, num_graphs)  # [B, T', S]
     budget = batch.p_max_total.reshape(-1).to(power.dtype)  # [B]
@@ -122,3 +150,37 @@ def network_metrics(
         link_rate=link_rate,
         graph=graph,
     )
+
+
+def allocation_metrics(
+    problem, batch, power: Tensor, rates: Tensor, reward: Tensor, scored: Tensor
+) -> dict[str, Tensor]:
+    r"""Means over the networks of a batch of their :func:`network_metrics`.
+
+    Args:
+        problem: the :class:`~pyg_aggnn.problem.PowerProblem` (minimum rate).
+        batch: a (batched) :class:`~pyg_aggnn.data.WirelessEpisode`.
+        power: ``[N, T, S]`` powers on the air.
+        rates: ``[N, T, S]`` their rates.
+        reward: ``[N, T, S]`` the problem's reward.
+        scored: ``[T, 1]`` from :func:`scored_slots`.
+
+    Returns:
+        ``sum_rate`` (:math:`\sum_i \alpha_i f_i` per network and slot),
+        ``power_per_link`` (over all the links of the batch), ``violation``
+        (:math:`\mathbf{1}^T\mathbf{p} / P_{\max} - 1`, ``<= 0`` meets the budget),
+        ``reward`` (per link) and, with a minimum rate, ``rate_violation`` (mean
+        shortfall of the links' average rates).
+    """
+    warmup = int(batch.num_slots - scored.sum())
+    per_network = network_metrics(batch, power, warmup, rates=rates)
+    metrics = {
+        "sum_rate": per_network.sum_rate.mean(),
+        "power_per_link": per_network.power.sum() / batch.num_nodes,
+        "violation": per_network.violation.mean(),
+        "reward": reward[:, warmup:].mean(),
+    }
+    if problem.min_rate is not None:
+        shortfall = problem.min_rate - per_network.link_rate  # [N]
+        metrics["rate_violation"] = shortfall.clamp_min(0).mean()
+    return metrics

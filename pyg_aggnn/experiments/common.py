@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lightning_modules.comparison import CALIBRATION_EPISODES
+from pyg_aggnn.baselines.suite import CALIBRATION_EPISODES, baseline_suite
 from pyg_aggnn.data.config import scenario_to_config
 from pyg_aggnn.data.seeding import Stream
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
 from pyg_aggnn.evaluation.episodes import simulate_episodes
 from pyg_aggnn.evaluation.evaluator import MethodResult, evaluate
-from pyg_aggnn.evaluation.suite import baseline_suite
 from pyg_aggnn.experiments.budget import Budget
 from pyg_aggnn.experiments.runs import Run, RunSpec, train_run
 from pyg_aggnn.nn.power_map import POWER_MAPS

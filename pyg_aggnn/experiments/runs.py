@@ -2,7 +2,7 @@ r"""Training runs of the experiments: specified by value, trained once, reused a
 
 A :class:`RunSpec` names everything a run depends on; its directory
 ``<out>/runs/<name>-<hash of the spec>/`` holds ``model.ckpt`` (loadable by
-:func:`~pyg_aggnn.evaluation.load_module` and ``pyg-aggnn evaluate``), ``curve.csv``
+:func:`~pyg_aggnn.evaluation.load_policy` and ``pyg-aggnn evaluate``), ``curve.csv``
 (the training curve: validation points with every baseline, and training-batch
 points) and ``run.json`` (the spec, the wall time). A run whose files exist is not
 trained again, so experiments share runs (the training curves' models are the ones
@@ -23,11 +23,12 @@ from typing import Any
 import torch
 from lightning.pytorch import Callback, Trainer
 
+from lightning_modules.checkpoints import load_module
 from lightning_modules.datamodule import WirelessDataModule
 from lightning_modules.primal_dual import PrimalDualModule
 from lightning_modules.progress import LineProgressBar
 from pyg_aggnn.data.config import scenario_from_config, short_hash
-from pyg_aggnn.evaluation.checkpoints import load_module, policy_from_config, save_module
+from pyg_aggnn.evaluation.checkpoints import policy_from_config, save_module
 from pyg_aggnn.evaluation.report import write_csv
 
 __all__ = ["RunSpec", "Run", "train_run", "read_curve"]

@@ -126,15 +126,56 @@ class AggGNN(PowerPolicy):
         self.lin = nn.Linear(width, 1)
         self.reset_parameters()
 
+    #: Named configurations, as overrides of the constructor's defaults (which are the
+    #: papers' synchronous model):
+    #:
+    #: * ``"synchronous"``: the papers' synchronous model, ``K = 10``, 10 layers, 1
+    #:   feature, 10 taps, the last position read out (100 filter weights);
+    #: * ``"asynchronous"``: the papers' asynchronous model, ``K = 5`` exchanges and 5
+    #:   taps;
+    #: * ``"compact"``: the default policy of training
+    #:   (:meth:`~lightning_modules.PrimalDualModule.default_policy`, ``pyg-aggnn
+    #:   train``): ``K = 5``, 3 layers of 4 features and 5 taps, a linear readout of the
+    #:   whole sequence.
+    PRESETS: dict[str, dict] = {
+        "synchronous": {},
+        "asynchronous": {"K": 5, "kernel_size": 5},
+        "compact": {
+            "K": 5,
+            "num_layers": 3,
+            "hidden_channels": 4,
+            "kernel_size": 5,
+            "readout": "linear",
+        },
+    }
+
+    @classmethod
+    def preset_args(cls, name: str) -> dict:
+        """The constructor arguments of preset ``name`` (:attr:`PRESETS`)."""
+        check_choice("name", name, tuple(cls.PRESETS))
+        return dict(cls.PRESETS[name])
+
+    @classmethod
+    def preset(cls, name: str, **kwargs) -> AggGNN:
+        """The model of preset ``name`` (:attr:`PRESETS`), with ``kwargs`` overriding it."""
+        return cls(**{**cls.preset_args(name), **kwargs})
+
     @classmethod
     def synchronous(cls, **kwargs) -> AggGNN:
-        """The papers' synchronous model: ``K = 10``, 10 layers, 1 feature, 10 taps."""
-        return cls(**{"K": 10, "num_layers": 10, "hidden_channels": 1, "kernel_size": 10, **kwargs})
+        """Preset ``"synchronous"``: ``K = 10``, 10 layers, 1 feature, 10 taps."""
+        return cls.preset("synchronous", **kwargs)
 
     @classmethod
     def asynchronous(cls, **kwargs) -> AggGNN:
-        """The papers' asynchronous model: ``K = 5`` exchanges, 10 layers, 1 feature, 5 taps."""
-        return cls(**{"K": 5, "num_layers": 10, "hidden_channels": 1, "kernel_size": 5, **kwargs})
+        """Preset ``"asynchronous"``: ``K = 5`` exchanges, 10 layers, 1 feature, 5 taps."""
+        return cls.preset("asynchronous", **kwargs)
+
+    @classmethod
+    def compact(cls, **kwargs) -> AggGNN:
+        """Preset ``"compact"``, the default policy of training: ``K = 5``, 3 layers of 4
+        features and 5 taps, a linear readout.
+        """
+        return cls.preset("compact", **kwargs)
 
     def reset_parameters(self):
         for conv in self.convs:

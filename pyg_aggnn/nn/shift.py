@@ -44,6 +44,7 @@ import torch
 from torch import Tensor
 
 from pyg_aggnn._validation import check_choice
+from pyg_aggnn.data.batching import edge_threshold, node_threshold
 
 __all__ = [
     "COMPRESSIONS",
@@ -78,16 +79,9 @@ def gain_reference(eta0: Tensor | float, gain_scale: float | None = None) -> Ten
 
 def node_reference(batch, gain_scale: float | None = None) -> Tensor:
     """Per-link reference amplitude ``[N]`` of a (batched) episode, see :func:`gain_reference`."""
-    eta0 = batch.eta0.reshape(-1)
-    graph = getattr(batch, "batch", None)
-    num_nodes = batch.x.size(0)
-    if graph is not None and eta0.numel() > 1:
-        eta0 = eta0[graph]
-    else:
-        eta0 = eta0[:1].expand(num_nodes)
-    reference = gain_reference(eta0, gain_scale)
+    reference = gain_reference(node_threshold(batch), gain_scale)
     if isinstance(reference, float):
-        return batch.x.new_full((num_nodes,), reference)
+        return batch.x.new_full((batch.x.size(0),), reference)
     return reference.to(batch.x.dtype)
 
 
@@ -99,7 +93,7 @@ def edge_reference(batch, gain_scale: float | None = None) -> Tensor:
     if gain_scale is not None or bool((eta0 == eta0[:1]).all()):
         reference = gain_reference(eta0[0], gain_scale)
         return torch.as_tensor(reference, dtype=batch.x.dtype, device=batch.x.device)
-    return node_reference(batch, gain_scale)[batch.edge_index[1]]
+    return gain_reference(edge_threshold(batch), gain_scale).to(batch.x.dtype)
 
 
 def compress_gain(

@@ -10,12 +10,13 @@ import sys
 import pytest
 import torch
 
+from lightning_modules.checkpoints import load_module
 from lightning_modules.cli import AggGNNCLI
 from pyg_aggnn.cli import main as pyg_aggnn
 from pyg_aggnn.evaluation import CheckpointError, read_checkpoint
 from pyg_aggnn.evaluation.checkpoints import (
     POLICY_KEY,
-    load_module,
+    load_policy,
     save_module,
     training_scenario,
 )
@@ -63,7 +64,7 @@ def test_the_payload_is_real(evil_checkpoint):
     assert marker.exists()
 
 
-@pytest.mark.parametrize("loader", [read_checkpoint, load_module, training_scenario])
+@pytest.mark.parametrize("loader", [read_checkpoint, load_module, load_policy, training_scenario])
 def test_python_loaders_refuse_it(evil_checkpoint, loader):
     path, marker = evil_checkpoint
     with pytest.raises(CheckpointError) as error:
@@ -100,8 +101,9 @@ def test_class_paths_into_modules_not_imported_are_refused(tmp_path, tiny_run, m
     checkpoint = torch.load(tiny_run.checkpoint, weights_only=True)
     checkpoint[POLICY_KEY] = {"class_path": "sneaky_policies.Policy", "init_args": {}}
     torch.save(checkpoint, tmp_path / "sneaky.ckpt")
-    with pytest.raises(CheckpointError, match="'sneaky_policies.Policy' from the module"):
-        load_module(tmp_path / "sneaky.ckpt")
+    for loader in (load_module, load_policy):
+        with pytest.raises(CheckpointError, match="'sneaky_policies.Policy' from the module"):
+            loader(tmp_path / "sneaky.ckpt")
     assert not marker.exists() and "sneaky_policies" not in sys.modules
 
 
@@ -149,7 +151,7 @@ DAMAGED = {
 def test_damaged_or_foreign_files_give_the_one_error(tmp_path, tiny_run, damage, capsys):
     path = tmp_path / "model.ckpt"
     path.write_bytes(damage(tiny_run.checkpoint.read_bytes()))
-    for loader in (read_checkpoint, load_module, training_scenario):
+    for loader in (read_checkpoint, load_module, load_policy, training_scenario):
         with pytest.raises(CheckpointError, match="is damaged or not a pyg_aggnn checkpoint"):
             loader(path)
     assert pyg_aggnn(["evaluate", str(path), "--out", str(tmp_path / "out")]) == 2
@@ -161,8 +163,9 @@ def test_a_checkpoint_of_another_model_gives_the_one_error(tmp_path, tiny_run):
     checkpoint = torch.load(tiny_run.checkpoint, weights_only=True)
     checkpoint["state_dict"] = {"layer.weight": torch.zeros(2, 2)}
     torch.save(checkpoint, tmp_path / "other.ckpt")
-    with pytest.raises(CheckpointError, match="damaged or not .* cannot be rebuilt"):
-        load_module(tmp_path / "other.ckpt")
+    for loader in (load_module, load_policy):
+        with pytest.raises(CheckpointError, match="damaged or not .* cannot be rebuilt"):
+            loader(tmp_path / "other.ckpt")
 
 
 def test_a_damaged_ckpt_path_is_named_before_lightning_reads_it(tmp_path, capsys):

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from pyg_aggnn.evaluation.checkpoints import POLICY_KEY, load_module, policy_from_config
+from lightning_modules.checkpoints import load_module
+from pyg_aggnn.evaluation.checkpoints import POLICY_KEY, load_policy, policy_from_config
 from pyg_aggnn.nn import AggGNN, SelectionGNN
 from pyg_aggnn.wireless import AdHoc
 
@@ -50,3 +51,32 @@ def test_power_map_is_kept_and_older_checkpoints_get_the_sigmoid(tiny_run, tmp_p
     del stored["hyper_parameters"]["power_map"]  # written before power_map existed
     torch.save(stored, tmp_path / "older.ckpt")
     assert load_module(tmp_path / "older.ckpt").power_map == "sigmoid"
+
+
+def test_load_policy_puts_on_the_air_what_the_training_module_does(tiny_run):
+    module, policy = load_module(tiny_run.checkpoint), load_policy(tiny_run.checkpoint)
+    assert repr(policy.policy) == repr(module.policy) and not policy.training
+    assert (policy.mode, policy.power_map, policy.seed, policy.warmup_slots) == (
+        module.mode,
+        module.power_map,
+        module.seed,
+        module.warmup_slots,
+    )
+    episode = AdHoc(5).episode(6, seed=3)
+    episode.sample_id = torch.tensor([4])
+    for first, second in zip(
+        module.allocate(episode, samples=3), policy.allocate(episode, samples=3)
+    ):
+        assert torch.equal(first, second)
+
+
+def test_load_policy_rebuilds_the_default_policy_of_older_checkpoints(tiny_run, tmp_path):
+    stored = torch.load(tiny_run.checkpoint, weights_only=True)
+    stored.pop(POLICY_KEY)
+    stored["hyper_parameters"]["policy"] = None  # trained with the default policy
+    stored["state_dict"] = {
+        **{k: v for k, v in stored["state_dict"].items() if not k.startswith("policy.")},
+        **{f"policy.{k}": v for k, v in AggGNN.compact().state_dict().items()},
+    }
+    torch.save(stored, tmp_path / "default.ckpt")
+    assert repr(load_policy(tmp_path / "default.ckpt").policy) == repr(AggGNN.compact())

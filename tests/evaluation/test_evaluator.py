@@ -1,13 +1,13 @@
 import pytest
 import torch
 
-from pyg_aggnn.data.seeding import Stream
+from lightning_modules.checkpoints import load_module
 from pyg_aggnn.baselines import EqualPower, RandomFullPower
+from pyg_aggnn.baselines.suite import BASELINES, baseline_suite
+from pyg_aggnn.data.seeding import Stream
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
-from pyg_aggnn.evaluation.checkpoints import load_module
 from pyg_aggnn.evaluation.episodes import simulate_episodes
 from pyg_aggnn.evaluation.evaluator import batches, evaluate
-from pyg_aggnn.evaluation.suite import BASELINES, baseline_suite
 from pyg_aggnn.wireless import AdHoc
 
 

@@ -7,6 +7,7 @@ import yaml
 from lightning_modules.checkpoints import load_module
 from lightning_modules.cli import AggGNNCLI, result_table, train
 from lightning_modules.primal_dual import PrimalDualModule
+from pyg_aggnn.on_air import default_policy_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 EXPERIMENTS = sorted(p for p in CONFIGS.rglob("*.yaml") if "data" not in p.parts)
@@ -53,6 +54,20 @@ def test_print_config_shows_the_complete_configuration(capsys):
     assert config["trainer"]["max_epochs"] == 20
 
 
+def test_print_config_spells_out_the_default_policy_problem_and_scenario(capsys):
+    with pytest.raises(SystemExit):
+        AggGNNCLI(args=["fit", "--print_config"])
+    config = yaml.safe_load(capsys.readouterr().out)
+    assert config["model"]["policy"] == default_policy_config()
+    assert config["model"]["problem"]["class_path"] == "pyg_aggnn.problem.PowerProblem"
+    assert config["data"]["scenario"]["init_args"]["num_links"] == 25
+    # another policy on the command line gets its own defaults, not the default's
+    with pytest.raises(SystemExit):
+        AggGNNCLI(args=["fit", "--model.policy", "SelectionGNN", "--print_config"])
+    config = yaml.safe_load(capsys.readouterr().out)
+    assert config["model"]["policy"]["init_args"]["num_layers"] == 10
+
+
 @pytest.mark.parametrize("config", EXPERIMENTS, ids=lambda p: str(p.relative_to(CONFIGS)))
 def test_every_experiment_config_builds(config, tmp_path):
     cli = AggGNNCLI(
@@ -80,6 +95,7 @@ def test_fast_dev_run_through_lightning_cli(config, tmp_path):
 def test_train_prints_the_result_against_the_baselines(tmp_path, capsys):
     args = ["--trainer.max_steps", "3", "--trainer.default_root_dir", str(tmp_path)]
     args += ["--data.batch_size", "4", "--data.batches_per_epoch", "3", *SMALL]
+    args += ["--trainer.log_every_n_steps", "1"]
     assert train(args) == 0
     out = capsys.readouterr().out
     for row in ("AggGNN", "wmmse", "equal", "random"):

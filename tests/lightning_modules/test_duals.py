@@ -92,14 +92,20 @@ def test_warm_start_puts_slack_and_lambda_at_the_fixed_point():
     torch.testing.assert_close(pf.lam, torch.tensor([2.0, 0.5]), rtol=1e-6, atol=1e-6)
 
 
-def test_state_dict_round_trip_resizes_buffers():
+def test_unsized_duals_take_their_size_once_from_a_state_dict():
     source = DualVariables(size=5, num_rate_constraints=1, warm_start=False)
     source.step(PowerProblem(min_rate=0.1), torch.rand(5), torch.tensor(-2.0))
-    target = DualVariables(size=1, num_rate_constraints=1)
+    target = DualVariables(num_rate_constraints=1)
+    assert not target.sized
     target.load_state_dict(source.state_dict())
     for name, value in source.state_dict().items():
         assert torch.equal(target.state_dict()[name], value)
     assert target.size == 5
+    target.materialize(5)  # the same size again: nothing changes
+    with pytest.raises(ValueError, match="size must stay 5 once the duals are sized, got 3"):
+        target.materialize(3)
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        DualVariables(size=2, num_rate_constraints=1).load_state_dict(source.state_dict())
 
 
 def test_bad_arguments_name_the_argument():
@@ -107,7 +113,8 @@ def test_bad_arguments_name_the_argument():
         DualVariables(step_lambda=-1.0)
     with pytest.raises(ValueError, match="size must be an integer >= 1"):
         DualVariables(size=0)
-    assert "step_mu=0.001" in repr(DualVariables())
+    assert "step_mu=0.0002" in repr(DualVariables())
+    assert "damping=0.05" in repr(DualVariables())
 
 
 def test_power_price_adds_a_proportional_term_to_the_dual():
@@ -118,6 +125,6 @@ def test_power_price_adds_a_proportional_term_to_the_dual():
     assert float(duals.power_price) == pytest.approx(0.2 + 0.5 * 2.0)
     duals.step(problem, torch.ones(1), torch.tensor(3.0))  # well under budget
     assert float(duals.mu_power) == 0.0 and float(duals.power_price) == 0.0
-    plain = DualVariables(size=1, step_mu=0.1, warm_start=False)
+    plain = DualVariables(size=1, step_mu=0.1, damping=0.0, warm_start=False)
     plain.step(problem, torch.ones(1), torch.tensor(-2.0))
     assert float(plain.power_price) == float(plain.mu_power)

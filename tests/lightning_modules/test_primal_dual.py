@@ -8,6 +8,7 @@ from torch_geometric.data import Batch
 from lightning_modules.duals import DualVariables
 from lightning_modules.primal_dual import PrimalDualModule
 from lightning_modules.problem import PowerProblem
+from pyg_aggnn.on_air import keyed_uniform
 
 
 def _batch(*episodes):
@@ -107,7 +108,7 @@ def test_model_based_loss_is_the_lagrangian_of_the_continuous_power(
     )
     torch.testing.assert_close(loss, -value / 3)
     torch.testing.assert_close(_gradient(policy, loss), _gradient(policy, -value / 3))
-    torch.testing.assert_close(observed["power"][..., 0], power.detach())
+    torch.testing.assert_close(observed.power[..., 0], power.detach())
 
 
 def test_dual_step_uses_the_batch_means(tiny_policy, dense_episode):
@@ -121,8 +122,8 @@ def test_dual_step_uses_the_batch_means(tiny_policy, dense_episode):
     reference = DualVariables(3, 1, **steps).double()
     _, observed = module.primal_loss(batch)
     module.dual_step(batch, observed)
-    reward = observed["reward"].reshape(3, 3, 4, 2)  # [graph, link, slot, sample]
-    power = observed["power"].reshape(3, 3, 4, 2)
+    reward = observed.reward.reshape(3, 3, 4, 2)  # [graph, link, slot, sample]
+    power = observed.power.reshape(3, 3, 4, 2)
     slack = (2.0 - power.sum(1)).mean()
     reference.step(problem, reward.mean((0, 2, 3)), slack, torch.ones(3, dtype=torch.float64))
     for name, value in reference.state_dict().items():
@@ -141,7 +142,7 @@ def test_random_networks_normalise_per_link_with_scalar_duals(tiny_policy, dense
     reference = DualVariables(1, **steps).double()
     _, observed = module.primal_loss(batch)
     module.dual_step(batch, observed)
-    reward, power = observed["reward"][..., 0], observed["power"][..., 0]
+    reward, power = observed.reward[..., 0], observed.power[..., 0]
     per_link = torch.stack(
         [reward[:2].mean(0), (large.link_weight[:, None] * reward[2:]).sum(0) / 4]
     )  # [graph, slot]
@@ -160,18 +161,18 @@ def test_fixed_network_rejects_other_sizes(tiny_policy, dense_episode):
 def test_action_draws_are_keyed_by_step_and_sample_id(tiny_policy, dense_episode):
     module = PrimalDualModule(tiny_policy(dtype=torch.float64), num_links=3).double()
     batch = _batch(dense_episode(seed=0), dense_episode(seed=1))
-    draws = module._uniform(batch, 2, stream=4, step=5)
+    draws = keyed_uniform(batch, 2, module.seed, stream=4, step=5)
     assert draws.shape == (6, 3, 2)
-    assert torch.equal(draws, module._uniform(batch, 2, stream=4, step=5))
-    assert not torch.equal(draws, module._uniform(batch, 2, stream=4, step=6))
+    assert torch.equal(draws, keyed_uniform(batch, 2, module.seed, stream=4, step=5))
+    assert not torch.equal(draws, keyed_uniform(batch, 2, module.seed, stream=4, step=6))
     swapped = batch.clone()
     swapped.sample_id = torch.tensor([1, 0])
-    moved = module._uniform(swapped, 2, stream=4, step=5)
+    moved = keyed_uniform(swapped, 2, module.seed, stream=4, step=5)
     assert torch.equal(moved[:3], draws[3:]) and torch.equal(moved[3:], draws[:3])
     # the same episode drawn in another batch gets the same actions
     alone = _batch(dense_episode(seed=1))
     alone.sample_id = torch.tensor([1])
-    assert torch.equal(module._uniform(alone, 2, stream=4, step=5), draws[3:])
+    assert torch.equal(keyed_uniform(alone, 2, module.seed, stream=4, step=5), draws[3:])
 
 
 @pytest.mark.parametrize(
@@ -192,7 +193,7 @@ def test_bad_arguments_name_the_argument(tiny_policy, kwargs, message):
 def test_entropy_is_reported(tiny_policy, dense_episode):
     module = PrimalDualModule(tiny_policy(dtype=torch.float64), num_links=3).double()
     _, observed = module.primal_loss(_batch(dense_episode()))
-    assert 0 < float(observed["entropy"]) <= math.log(2) + 1e-12
+    assert 0 < float(observed.entropy) <= math.log(2) + 1e-12
 
 
 def test_continuous_actions_are_held_while_inactive(tiny_policy, dense_episode):
@@ -234,7 +235,7 @@ def test_continuous_policy_trains_its_scale(tiny_policy, dense_episode):
         loss.backward()
         optimizer.step()
         module.dual_step(batch, observed)
-        assert torch.isfinite(loss) and torch.isfinite(observed["entropy"])
+        assert torch.isfinite(loss) and torch.isfinite(observed.entropy)
     assert not torch.equal(module.log_scale.detach(), start)
     assert "log_scale" in module.state_dict()
     assert "log_scale" not in PrimalDualModule(tiny_policy(), num_links=3).state_dict()
