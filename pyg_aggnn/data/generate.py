@@ -176,9 +176,7 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
-def _plan(
-    directory: Path, config: GenerationConfig, manifest: dict
-) -> tuple[list, list, int, int]:
+def _plan(directory: Path, config: GenerationConfig, manifest: dict) -> tuple[list, list, int, int]:
     """Shards to (re)build, problems found in recorded shards, samples already done and
     recorded shards verified against the manifest.
     """

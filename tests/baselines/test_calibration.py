@@ -2,9 +2,9 @@ import pytest
 import torch
 from torch_geometric.data import Batch
 
+from pyg_aggnn.baselines import WMMSE, calibrate_price
 from pyg_aggnn.data.online import simulate
 from pyg_aggnn.data.seeding import Stream, keyed_generator
-from pyg_aggnn.baselines import WMMSE, calibrate_price
 from pyg_aggnn.wireless import AdHoc
 
 
