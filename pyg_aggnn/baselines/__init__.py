@@ -9,11 +9,14 @@ from pyg_aggnn.baselines.random_full_power import RandomFullPower, random_full_p
 from pyg_aggnn.baselines.strongest import Strongest, strongest
 from pyg_aggnn.baselines.suite import BASELINES, DEFAULT_BASELINES, baseline_suite
 from pyg_aggnn.baselines.wmmse import WMMSE, wmmse
+from pyg_aggnn.baselines.wmmse_beamforming import WMMSEBeamforming, wmmse_beamforming
 
 __all__ = [
     "Baseline",
     "WMMSE",
     "wmmse",
+    "WMMSEBeamforming",
+    "wmmse_beamforming",
     "calibrate_price",
     "EqualPower",
     "equal_power",

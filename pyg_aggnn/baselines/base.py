@@ -7,6 +7,7 @@ from torch import Tensor, nn
 
 from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.wireless.holding import last_active_slot
+from pyg_aggnn.wireless.miso import num_antennas
 
 __all__ = ["Baseline"]
 
@@ -48,6 +49,11 @@ class Baseline(nn.Module):
     it sits next to the learned models (``.to()``, ``.eval()``, configuration through
     ``class_path``).
 
+    Baselines allocate one power per link: on a multi-antenna episode (``N_t > 1``,
+    :class:`~pyg_aggnn.wireless.MISOD2D`) they raise ``ValueError``, except those that
+    set ``beamforming = True`` and return ``[N, T, N_t]`` complex beamformers
+    (:class:`~pyg_aggnn.baselines.WMMSEBeamforming`).
+
     Args:
         update_every: decision period :math:`\tau` in slots, e.g. ``m / lam = 2`` as in
             the papers' asynchronous experiments (default: ``1``, every slot).
@@ -58,6 +64,10 @@ class Baseline(nn.Module):
           ``T`` slots.
         - **output:** ``[N, T]`` powers (linear, same unit as ``max_power``).
     """
+
+    #: Whether :meth:`decide` returns beamformers ``[N, S, N_t]`` (complex) on MISO
+    #: episodes instead of powers.
+    beamforming = False
 
     def __init__(self, update_every: int = 1, when_active: bool = False):
         super().__init__()
@@ -92,7 +102,7 @@ class Baseline(nn.Module):
         """Expand decisions to every slot by holding each link's last decision.
 
         Args:
-            fresh: ``[N, S]`` powers decided at ``slots``.
+            fresh: ``[N, S]`` powers (or ``[N, S, *D]`` decisions) decided at ``slots``.
             schedule: ``[N, T] bool`` decision mask; ``schedule[:, 0]`` must be true and
                 every decision slot must be listed in ``slots``.
             slots: ``[S] long`` increasing slot indices.
@@ -104,7 +114,11 @@ class Baseline(nn.Module):
         last = last_active_slot(schedule)  # [N, T]
         column = torch.full((num_slots,), -1, dtype=torch.long, device=schedule.device)
         column[slots] = torch.arange(slots.numel(), device=schedule.device)
-        return fresh.gather(1, column[last])
+        index = column[last]  # [N, T]
+        if fresh.dim() > 2:  # trailing decision dimensions (a beamformer's antennas)
+            index = index.reshape(*index.shape, *([1] * (fresh.dim() - 2)))
+            index = index.expand(-1, -1, *fresh.shape[2:])
+        return fresh.gather(1, index)
 
     def forward(self, batch, generator: torch.Generator | None = None) -> Tensor:
         """Powers ``[N, T]`` of every link at every slot (see the class docstring).
@@ -124,11 +138,18 @@ class Baseline(nn.Module):
             raise ValueError(
                 f"generator must be a torch.Generator or None, got {type(generator).__name__}"
             )
+        antennas = num_antennas(batch)
+        if antennas > 1 and not self.beamforming:
+            raise ValueError(
+                f"{type(self).__name__} allocates one power per link and does not support "
+                f"N_t > 1 transmit antennas; the batch has N_t = {antennas} (use "
+                "WMMSEBeamforming for MISO beamforming)"
+            )
         schedule = self.schedule(batch)
         slots = schedule.any(dim=0).nonzero().squeeze(1)
         fresh = self.decide(batch, slots, generator)
         expected = [schedule.size(0), slots.numel()]
-        if list(fresh.shape) != expected:
+        if list(fresh.shape[:2]) != expected:
             raise RuntimeError(
                 f"{type(self).__name__}.decide returned {list(fresh.shape)}, expected {expected}"
             )
