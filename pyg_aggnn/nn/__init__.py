@@ -2,6 +2,7 @@
 
 from pyg_aggnn.nn import features, shift
 from pyg_aggnn.nn.agg_gnn import AggGNN
+from pyg_aggnn.nn.beamforming_policy import BeamformingPolicy
 from pyg_aggnn.nn.delayed_diffusion import DelayedDiffusion
 from pyg_aggnn.nn.generic import GenericGNNPolicy
 from pyg_aggnn.nn.mlp_policy import MLPPolicy
@@ -10,6 +11,7 @@ from pyg_aggnn.nn.power_distributions import TruncatedGaussianPower
 from pyg_aggnn.nn.selection_gnn import SelectionGNN
 from pyg_aggnn.nn.snapshot import SlotGraph, SnapshotPolicy
 from pyg_aggnn.nn.wcgcn import WCGCN
+from pyg_aggnn.nn.wcgcn_beamforming import WCGCNBeamforming
 from pyg_aggnn.nn.wcgcn_conv import WCGCNConv
 
 __all__ = [
@@ -23,6 +25,8 @@ __all__ = [
     "SelectionGNN",
     "WCGCNConv",
     "WCGCN",
+    "BeamformingPolicy",
+    "WCGCNBeamforming",
     "MLPPolicy",
     "GenericGNNPolicy",
     "shift",

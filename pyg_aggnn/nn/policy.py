@@ -7,6 +7,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from pyg_aggnn._validation import amplitude_limit, check_shape, check_values
+from pyg_aggnn.wireless.miso import num_antennas
 
 __all__ = ["PowerPolicy", "BernoulliPower"]
 
@@ -22,7 +23,16 @@ class PowerPolicy(nn.Module):
     and decide, for every link, at the *decision slot* (the last slot of the episode) or,
     with ``all_slots=True``, at every slot (what asynchronous training needs: a node
     holds the decision of its last active slot).
+
+    A power policy decides one power per link, so it refuses multi-antenna episodes
+    (``N_t > 1``, :class:`~pyg_aggnn.wireless.MISOD2D`) with a ``ValueError``;
+    beamforming policies (:class:`~pyg_aggnn.nn.BeamformingPolicy`) set
+    :attr:`beamforming` and output beamformers instead.
     """
+
+    #: Whether the policy outputs beamformers (``N_t`` complex numbers per link)
+    #: rather than one power per link.
+    beamforming = False
 
     def logits(self, batch, all_slots: bool = False) -> Tensor:
         """Return ``[N]`` logits at the last slot, or ``[N, T]`` at every slot.
@@ -50,6 +60,13 @@ class PowerPolicy(nn.Module):
             raise ValueError(
                 f"batch must be a (batched) WirelessEpisode, got {type(batch).__name__} "
                 f"without {missing}"
+            )
+        antennas = num_antennas(batch)
+        if antennas > 1 and not self.beamforming:
+            raise ValueError(
+                f"{type(self).__name__} decides one power per link and does not support "
+                f"N_t > 1 transmit antennas; the batch has N_t = {antennas} (use a "
+                "beamforming policy such as pyg_aggnn.nn.WCGCNBeamforming)"
             )
         x = fields["x"]
         if not isinstance(x, Tensor) or not x.is_floating_point() or x.dim() != 3:
