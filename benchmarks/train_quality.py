@@ -1,16 +1,20 @@
 """Quality of model-free primal-dual training against the baselines (the papers' Fig. 3, 4).
 
-Trains the Agg-GNN (and the centralized selection GNN beside it) on the ad-hoc settings
-m = 25 (K = 5, ``configs/default.yaml``) and m = 50 (K = 6, ``configs/adhoc_m50.yaml``),
-then evaluates the final policy on the held-out test episodes next to distributed WMMSE
-with the same number of exchanges (budget-respecting, ``budget="scale"``), equal power
-and random full power. Prints, per run: the test sum rate of every allocation, the
-policy's ratio to each baseline, its budget use (mean total power / P_max), the wall
-time of training, and when the validation sum rate first came within 2 % of its final
-value.
+Trains the Agg-GNN and the centralized selection GNN beside it on the ad-hoc settings
+m = 25 (K = 5, ``configs/default.yaml``, ``configs/selection_gnn_m25.yaml``) and m = 50
+(K = 6, ``configs/adhoc_m50.yaml``, ``configs/selection_gnn_m50.yaml``), then evaluates
+the final policy on the held-out test episodes next to the default baselines: the
+decentralized WMMSE with the same number of exchanges and a fixed, calibrated price
+(``wmmse_local``), the same with a global price found by bisection (``wmmse``), the
+best on/off allocation (``binary``, centralized), equal power and random full power.
+Prints, per run: the test sum rate of every allocation, the policy's ratio to each
+baseline, its budget use (mean total power / P_max), the wall time of training, and
+when the validation sum rate first came within 2 % of its final value; then, over the
+seeds, a Markdown table of the mean [min, max] of each (``--json`` writes the rows
+after every seed, ``--table`` prints the table again):
 
     python benchmarks/train_quality.py                   # both settings, seed 0
-    python benchmarks/train_quality.py --settings m25 --seeds 0 1 2
+    python benchmarks/train_quality.py --seeds 0 1 2 --json docs/results/model_free_seeds.json
 
 ``--suite model_based`` instead trains every shipped model-based config (WCGCN and MLP,
 ``configs/wcgcn/*.yaml`` and ``configs/mlp_gaussian_ic_k10.yaml``) at its own default
@@ -39,14 +43,6 @@ from lightning_modules.callbacks import StallDetector
 from lightning_modules.cli import AggGNNCLI
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-SELECTION = [
-    "--model.policy",
-    "pyg_aggnn.nn.SelectionGNN",
-    "--model.policy.num_layers",
-    "3",
-    "--model.policy.hidden_channels",
-    "4",
-]
 SETTINGS = {
     "m25": {
         "AggGNN": ["--config", str(CONFIGS / "default.yaml")],
@@ -54,17 +50,7 @@ SETTINGS = {
     },
     "m50": {
         "AggGNN": ["--config", str(CONFIGS / "adhoc_m50.yaml")],
-        "SelectionGNN": [
-            "--config",
-            str(CONFIGS / "adhoc_m50.yaml"),
-            *SELECTION,
-            "--model.policy.kernel_size",
-            "6",
-            "--model.num_exchanges",
-            "6",
-            "--model.warmup_slots",
-            "5",
-        ],
+        "SelectionGNN": ["--config", str(CONFIGS / "selection_gnn_m50.yaml")],
     },
 }
 
@@ -167,6 +153,47 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+#: The decentralized competitor first, then the global-price reference (see the README).
+RATIO_TO = ("wmmse_local", "wmmse", "binary", "equal", "random")
+
+
+def model_free_markdown(rows: list[dict]) -> str:
+    """Model-free rows as a Markdown table: per setting and policy, the test sum rate and
+    its ratio to each baseline as mean [min, max] over the seeds.
+    """
+
+    def spread(values: list[float], digits: int) -> str:
+        return (
+            f"{statistics.mean(values):.{digits}f} "
+            f"[{min(values):.{digits}f}, {max(values):.{digits}f}]"
+        )
+
+    present = [b for b in RATIO_TO if all(f"test/sum_rate_{b}" in r["metrics"] for r in rows)]
+    lines = [
+        "| setting | policy | seeds | sum rate | budget use | "
+        + " | ".join(f"vs {b}" for b in present)
+        + " |",
+        "|---|---|---|---|---|" + "---|" * len(present),
+    ]
+    keys = dict.fromkeys((row["setting"], row["name"]) for row in rows)
+    for setting, name in keys:
+        runs = [r for r in rows if (r["setting"], r["name"]) == (setting, name)]
+        metrics = [r["metrics"] for r in runs]
+        cells = [
+            setting,
+            name,
+            ", ".join(str(r["seed"]) for r in runs),
+            spread([m["test/sum_rate"] for m in metrics], 4),
+            spread([100 * (1 + m["test/violation"]) for m in metrics], 1) + " %",
+        ]
+        cells += [
+            spread([m["test/sum_rate"] / m[f"test/sum_rate_{b}"] for m in metrics], 3)
+            for b in present
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def report(setting: str, seed: int, results: list[dict]) -> None:
     print(f"\n== ad-hoc {setting}, seed {seed}: test episodes, sum rate in nats per slot")
     metrics = results[0]["metrics"]
@@ -194,18 +221,20 @@ def main() -> None:
     parser.add_argument("--root", default="outputs/train_quality")
     parser.add_argument("--suite", choices=("model_free", "model_based"), default="model_free")
     parser.add_argument("--configs", nargs="+", default=MODEL_BASED, choices=MODEL_BASED)
-    parser.add_argument("--json", default=None, help="model_based: write the rows here")
+    parser.add_argument("--json", default=None, help="write the rows here")
     parser.add_argument(
         "--table", nargs="+", default=None, help="print the Markdown table of these JSON files"
     )
     args = parser.parse_args()
     if args.table:
-        print(markdown([row for path in args.table for row in json.loads(Path(path).read_text())]))
+        rows = [row for path in args.table for row in json.loads(Path(path).read_text())]
+        print(model_free_markdown(rows) if "setting" in rows[0] else markdown(rows))
         return
     print(f"torch {torch.__version__}, 1 thread per process, CPU")
     if args.suite == "model_based":
         model_based(args.configs, args.seeds, Path(args.root), args.json)
         return
+    rows = []
     for setting in args.settings:
         for seed in args.seeds:
             results = [
@@ -213,6 +242,10 @@ def main() -> None:
                 for name, cli_args in SETTINGS[setting].items()
             ]
             report(setting, seed, results)
+            rows += [{"setting": setting, "seed": seed, **result} for result in results]
+            if args.json:  # after every seed, so that an interrupted run keeps its rows
+                Path(args.json).write_text(json.dumps(rows, indent=1))
+    print(model_free_markdown(rows))
 
 
 if __name__ == "__main__":

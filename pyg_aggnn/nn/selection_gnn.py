@@ -8,14 +8,17 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
-from torch_geometric.nn import TAGConv
+from torch_geometric.nn import BatchNorm, TAGConv
 
-from pyg_aggnn._validation import check_non_negative, check_positive_int
+from pyg_aggnn._validation import check_choice, check_non_negative, check_positive_int
 from pyg_aggnn.nn import shift
 from pyg_aggnn.nn.agg_gnn import _per_layer
 from pyg_aggnn.nn.snapshot import SlotGraph, SnapshotPolicy
 
 __all__ = ["SelectionGNN"]
+
+#: Normalisations of the layers (``norm``).
+NORMS = ("batch_norm",)
 
 
 class SelectionGNN(SnapshotPolicy):
@@ -48,6 +51,22 @@ class SelectionGNN(SnapshotPolicy):
         init_noise (float, optional): the 0-hop term starts at the mean of the inputs and
             every weight gets uniform noise of this relative size, so a deep
             single-feature ReLU stack is not dead at initialisation. (default: :obj:`0.1`)
+        norm (str, optional): ``"batch_norm"`` normalises every layer's output over the
+            nodes of the batch (:class:`torch_geometric.nn.norm.BatchNorm`, running
+            statistics in evaluation) before its ReLU, the last layer's (the logit)
+            included, or :obj:`None` (the papers'). (default: :obj:`None`)
+
+    **Why normalise.** Model-free training under a power budget first has to move the
+    mean logit (all powers down, or up) to meet the budget. Without normalisation the
+    inputs and the ReLU outputs are non-negative, so the fastest way down is to shrink
+    every weight, and most of all those of the strongest links' largest features: on the
+    ad-hoc ``m = 50`` network the unnormalised model ends, within 10 updates, at the same
+    on-probability 0.5 for every link (entropy ``ln 2``, the sum rate of random power,
+    0.098 against 0.207 for WMMSE), whatever the learning rate (0.01 or 0.001), the
+    activation (leaky ReLU) or the initial mean power. With ``"batch_norm"`` the mean
+    logit is the last layer's shift alone and the weights are left to tell links apart:
+    0.204 (98.5 % of WMMSE) after the same 200 updates. Every shipped configuration and
+    experiment uses ``"batch_norm"``.
 
     Shapes:
         - **input:** a (batched) :class:`~pyg_aggnn.data.WirelessEpisode`
@@ -65,16 +84,23 @@ class SelectionGNN(SnapshotPolicy):
         normalization: str = "damped",
         gain_scale: float | None = None,
         init_noise: float = 0.1,
+        norm: str | None = None,
     ):
         super().__init__(features, state_channels, (), compress, normalization, gain_scale)
         num_layers = check_positive_int("num_layers", num_layers)
         hidden = _per_layer("hidden_channels", hidden_channels, num_layers - 1)
         self.kernel_size = _per_layer("kernel_size", kernel_size, num_layers)
         self.init_noise = check_non_negative("init_noise", init_noise)
+        self.norm = None if norm is None else check_choice("norm", norm, NORMS)
         channels = [self.in_channels, *hidden, 1]
         self.convs = nn.ModuleList(
             TAGConv(c_in, c_out, K=taps - 1, normalize=False)
             for c_in, c_out, taps in zip(channels[:-1], channels[1:], self.kernel_size)
+        )
+        self.norms = (
+            None
+            if self.norm is None
+            else nn.ModuleList(BatchNorm(c, allow_single_element=True) for c in channels[1:])
         )
         self.reset_parameters()
 
@@ -93,6 +119,8 @@ class SelectionGNN(SnapshotPolicy):
                     lin.weight.uniform_(-bound, bound)
                     if hop == 0:
                         lin.weight += 1.0 / c_in
+        for norm in self.norms or ():
+            norm.reset_parameters()
 
     def snapshot_logits(self, graph: SlotGraph) -> Tensor:
         if torch.compiler.is_compiling():  # sparse tensors do not trace
@@ -104,6 +132,8 @@ class SelectionGNN(SnapshotPolicy):
         hidden = graph.x
         for layer, conv in enumerate(self.convs):
             hidden = conv(hidden, adj, weight)
+            if self.norms is not None:
+                hidden = self.norms[layer](hidden)
             if layer < len(self.convs) - 1:
                 hidden = F.relu(hidden)
         return hidden.squeeze(-1)
@@ -112,5 +142,7 @@ class SelectionGNN(SnapshotPolicy):
         return (
             f"{self.__class__.__name__}(layers={len(self.convs)}, "
             f"kernel_size={self.kernel_size}, features={list(self.features)}, "
-            f"normalization={self.normalization!r})"
+            f"normalization={self.normalization!r}"
+            + ("" if self.norm is None else f", norm={self.norm!r}")
+            + ")"
         )

@@ -29,6 +29,10 @@ def dense_reference(model, episode, t):
         for lin in conv.lins:
             out += power @ hidden @ lin.weight.double().T
             power = S @ power
+        if model.norms is not None:  # evaluation: the running statistics
+            bn = model.norms[layer].module
+            scale = bn.weight.double() / (bn.running_var.double() + bn.eps).sqrt()
+            out = (out - bn.running_mean.double()) * scale + bn.bias.double()
         hidden = torch.relu(out) if layer < len(model.convs) - 1 else out
     return hidden[:, 0]
 
@@ -58,6 +62,33 @@ def test_equals_dense_matrix_powers(normalization):
     for t in range(5):
         torch.testing.assert_close(out[:, t], dense_reference(model, episode, t))
     torch.testing.assert_close(model.logits(episode), out[:, -1])
+
+
+def test_batch_norm_equals_dense_reference_and_centres_the_logits():
+    torch.manual_seed(0)
+    episode = AdHoc(12, activation=RandomSubsets(7)).episode(5, seed=1, dtype=torch.float64)
+    model = SelectionGNN(3, [4, 2], [3, 4, 2], norm="batch_norm").double()
+    assert repr(model).endswith("normalization='damped', norm='batch_norm')")
+    for norm in model.norms:
+        bn = norm.module
+        for value in (bn.weight, bn.bias, bn.running_mean):
+            torch.nn.init.normal_(value)
+        bn.running_var.uniform_(0.5, 2.0)
+    model.eval()
+    out = model.logits(episode, all_slots=True)
+    for t in range(5):
+        torch.testing.assert_close(out[:, t], dense_reference(model, episode, t))
+    # training: every layer normalised over the nodes, so the logit's mean and spread
+    # are the last layer's shift and scale whatever the weights
+    model.train()
+    last = model.norms[-1].module
+    logits = model.logits(episode)
+    torch.testing.assert_close(logits.mean(), last.bias[0].detach().double())
+    torch.testing.assert_close(
+        logits.std(unbiased=False), last.weight[0].detach().abs().double(), rtol=1e-4, atol=1e-6
+    )
+    with pytest.raises(ValueError, match="norm"):
+        SelectionGNN(norm="layer_norm")
 
 
 def test_decision_at_a_slot_uses_only_that_slot(truncate):
