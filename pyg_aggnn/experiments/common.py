@@ -69,7 +69,8 @@ def policy_config(model: str, K: int = 5, num_links: int | None = None) -> dict:
 
     * ``agg``: Agg-GNN, ``K`` exchanges, 3 causal convolution layers of 4 features and
       5 taps, linear readout;
-    * ``sel``: selection GNN, 3 graph-filter layers of 4 features and 5 taps;
+    * ``sel``: selection GNN, 3 batch-normalised graph-filter layers of 4 features and 5
+      taps;
     * ``wcgcn``: the WCGCN of Shen et al. with the paper's sizes;
     * ``mlp``: an MLP on the ``num_links x num_links`` channel.
     """
@@ -77,7 +78,7 @@ def policy_config(model: str, K: int = 5, num_links: int | None = None) -> dict:
         args = {"K": K, "num_layers": 3, "hidden_channels": 4, "kernel_size": 5}
         return {"class_path": "pyg_aggnn.nn.AggGNN", "init_args": {**args, "readout": "linear"}}
     if model == "sel":
-        args = {"num_layers": 3, "hidden_channels": 4, "kernel_size": 5}
+        args = {"num_layers": 3, "hidden_channels": 4, "kernel_size": 5, "norm": "batch_norm"}
         return {"class_path": "pyg_aggnn.nn.SelectionGNN", "init_args": args}
     if model == "wcgcn":
         return {"class_path": "pyg_aggnn.nn.WCGCN", "init_args": {}}
