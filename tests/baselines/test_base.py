@@ -134,7 +134,7 @@ def test_built_from_a_config_through_class_path():
             }
         }
     )
-    policy = parser.instantiate_classes(config).baseline
+    policy = parser.instantiate(config).baseline
     assert isinstance(policy, WMMSE)
     assert (policy.mode, policy.budget, policy.update_every) == ("centralized", "scale", 2)
 
