@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
+from torch_geometric.nn import BatchNorm
 
 from pyg_aggnn._validation import check_choice, check_non_negative, check_positive_int
 from pyg_aggnn.nn import features as node_inputs
@@ -19,6 +20,9 @@ __all__ = ["AggGNN"]
 READOUTS = ("last", "mean", "linear")
 # Nodes per run of the CNN head (see AggGNN.head).
 _HEAD_CHUNK = 2**14
+
+#: Normalisations of the CNN head (``norm``).
+NORMS = ("batch_norm",)
 
 
 def _per_layer(name: str, value: int | Sequence[int], num_layers: int) -> list[int]:
@@ -82,6 +86,12 @@ class AggGNN(PowerPolicy):
             zero plus uniform noise of this relative size, so that a deep single-feature
             ReLU stack passes its (non-negative) input at initialisation instead of
             starting dead; biases start at zero. (default: :obj:`0.1`)
+        norm (str, optional): ``"batch_norm"`` normalises every CNN layer's output per
+            feature over the nodes and positions of the batch, before its ReLU, and the
+            logit over the nodes (:class:`torch_geometric.nn.norm.BatchNorm`); in
+            evaluation the running statistics make it a fixed per-node affine map, so the
+            policy stays decentralized. :obj:`None` is the papers' head. Why: see
+            :class:`~pyg_aggnn.nn.SelectionGNN`. (default: :obj:`None`)
 
     Shapes:
         - **input:** a (batched) :class:`~pyg_aggnn.data.WirelessEpisode` with
@@ -104,9 +114,11 @@ class AggGNN(PowerPolicy):
         gain_scale: float | None = None,
         bias: bool = True,
         init_noise: float = 0.1,
+        norm: str | None = None,
     ):
         super().__init__()
         self.K = check_positive_int("K", K)
+        self.norm = None if norm is None else check_choice("norm", norm, NORMS)
         num_layers = check_positive_int("num_layers", num_layers)
         self.hidden_channels = _per_layer("hidden_channels", hidden_channels, num_layers)
         self.kernel_size = _per_layer("kernel_size", kernel_size, num_layers)
@@ -124,6 +136,13 @@ class AggGNN(PowerPolicy):
         )
         width = channels[-1] * (K if readout == "linear" else 1)
         self.lin = nn.Linear(width, 1)
+        self.norms = (
+            None
+            if self.norm is None
+            else nn.ModuleList(
+                BatchNorm(c, allow_single_element=True) for c in [*self.hidden_channels, 1]
+            )
+        )
         self.reset_parameters()
 
     #: Named configurations, as overrides of the constructor's defaults (which are the
@@ -187,6 +206,8 @@ class AggGNN(PowerPolicy):
                 if conv.bias is not None:
                     conv.bias.zero_()
         self.lin.reset_parameters()
+        for norm in self.norms or ():
+            norm.reset_parameters()
 
     def input_features(self, batch) -> Tensor:
         """Node inputs ``[N, T, F_in]`` (each row uses only that link's own quantities)."""
@@ -232,7 +253,8 @@ class AggGNN(PowerPolicy):
         """
         matrices = [self.causal_matrix(layer) for layer in range(len(self.convs))]
         biases = [None if conv.bias is None else conv.bias.repeat(self.K) for conv in self.convs]
-        if sequence.size(0) <= _HEAD_CHUNK:
+        # batch statistics (training with norm) need the whole batch at once
+        if sequence.size(0) <= _HEAD_CHUNK or (self.norms is not None and self.training):
             return self._head(sequence, matrices, biases)
         return torch.cat(
             [self._head(part, matrices, biases) for part in sequence.split(_HEAD_CHUNK)]
@@ -241,8 +263,11 @@ class AggGNN(PowerPolicy):
     def _head(self, sequence: Tensor, matrices: list[Tensor], biases: list) -> Tensor:
         num, K = sequence.size(0), self.K
         hidden = sequence.reshape(num, -1)  # [n, K * F], position-major
-        for matrix, bias in zip(matrices, biases):
+        for layer, (matrix, bias) in enumerate(zip(matrices, biases)):
             hidden = hidden @ matrix if bias is None else torch.addmm(bias, hidden, matrix)
+            if self.norms is not None:  # per feature, over nodes and positions
+                features = self.hidden_channels[layer]
+                hidden = self.norms[layer](hidden.view(num * K, features)).view(num, -1)
             hidden = hidden.relu_()
         hidden = hidden.view(num, K, -1)  # [n, K, F_L]
         if self.readout == "last":
@@ -251,7 +276,10 @@ class AggGNN(PowerPolicy):
             hidden = hidden.mean(dim=1)
         else:
             hidden = hidden.flatten(1)
-        return self.lin(hidden).squeeze(-1)
+        logit = self.lin(hidden)  # [n, 1]
+        if self.norms is not None:
+            logit = self.norms[-1](logit)
+        return logit.squeeze(-1)
 
     def logits(self, batch, all_slots: bool = False) -> Tensor:
         self.check_batch(batch)
@@ -266,5 +294,7 @@ class AggGNN(PowerPolicy):
             f"{self.__class__.__name__}(K={self.K}, layers={len(self.convs)}, "
             f"hidden_channels={self.hidden_channels}, kernel_size={self.kernel_size}, "
             f"readout={self.readout!r}, features={list(self.features)}, "
-            f"normalization={self.diffusion.normalization!r})"
+            f"normalization={self.diffusion.normalization!r}"
+            + ("" if self.norm is None else f", norm={self.norm!r}")
+            + ")"
         )

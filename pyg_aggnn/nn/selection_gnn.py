@@ -12,13 +12,10 @@ from torch_geometric.nn import BatchNorm, TAGConv
 
 from pyg_aggnn._validation import check_choice, check_non_negative, check_positive_int
 from pyg_aggnn.nn import shift
-from pyg_aggnn.nn.agg_gnn import _per_layer
+from pyg_aggnn.nn.agg_gnn import NORMS, _per_layer
 from pyg_aggnn.nn.snapshot import SlotGraph, SnapshotPolicy
 
 __all__ = ["SelectionGNN"]
-
-#: Normalisations of the layers (``norm``).
-NORMS = ("batch_norm",)
 
 
 class SelectionGNN(SnapshotPolicy):

@@ -10,7 +10,7 @@ def reference_head(model: AggGNN, sequence: torch.Tensor) -> torch.Tensor:
     """The CNN written as explicit sums: v[n] = relu(b + sum_k alpha_k v_prev[n - k])."""
     hidden = sequence.transpose(1, 2)  # [n, C, K]
     length = hidden.size(2)
-    for conv, taps in zip(model.convs, model.kernel_size):
+    for layer, (conv, taps) in enumerate(zip(model.convs, model.kernel_size)):
         out = torch.zeros(hidden.size(0), conv.out_channels, length, dtype=hidden.dtype)
         for pos in range(length):
             for lag in range(taps):
@@ -19,6 +19,8 @@ def reference_head(model: AggGNN, sequence: torch.Tensor) -> torch.Tensor:
                     out[:, :, pos] += hidden[:, :, pos - lag] @ alpha.T
         if conv.bias is not None:
             out += conv.bias[None, :, None]
+        if model.norms is not None:  # evaluation: the running statistics, per feature
+            out = _batch_norm(model.norms[layer].module, out.transpose(1, 2)).transpose(1, 2)
         hidden = torch.relu(out)
     if model.readout == "last":
         hidden = hidden[:, :, -1]
@@ -26,7 +28,15 @@ def reference_head(model: AggGNN, sequence: torch.Tensor) -> torch.Tensor:
         hidden = hidden.mean(dim=2)
     else:
         hidden = hidden.transpose(1, 2).flatten(1)  # position-major, as the model flattens
-    return hidden @ model.lin.weight[0] + model.lin.bias[0]
+    logit = hidden @ model.lin.weight[0] + model.lin.bias[0]
+    if model.norms is not None:
+        logit = _batch_norm(model.norms[-1].module, logit[:, None])[:, 0]
+    return logit
+
+
+def _batch_norm(bn, value):
+    """``(value - mean) / sqrt(var + eps) * weight + bias`` over the last dimension."""
+    return (value - bn.running_mean) / (bn.running_var + bn.eps).sqrt() * bn.weight + bn.bias
 
 
 def test_causal_matrix_equals_a_causal_conv1d():
@@ -84,6 +94,39 @@ def test_head_equals_explicit_convolution(readout):
         torch.nn.init.normal_(conv.bias)
     sequence = torch.randn(7, 6, 2, dtype=torch.float64)
     torch.testing.assert_close(model.head(sequence), reference_head(model, sequence))
+
+
+def test_batch_norm_head_equals_explicit_convolution_and_centres_the_logits():
+    torch.manual_seed(0)
+    model = AggGNN(
+        K=6,
+        num_layers=3,
+        hidden_channels=[4, 3, 2],
+        kernel_size=[3, 6, 2],
+        readout="linear",
+        norm="batch_norm",
+    ).double()
+    assert repr(model).endswith("normalization='damped', norm='batch_norm')")
+    for norm in model.norms:
+        bn = norm.module
+        for value in (bn.weight, bn.bias, bn.running_mean):
+            torch.nn.init.normal_(value)
+        bn.running_var.uniform_(0.5, 2.0)
+    sequence = torch.randn(7, 6, 2, dtype=torch.float64)
+    model.eval()
+    torch.testing.assert_close(model.head(sequence), reference_head(model, sequence))
+    # training: the logit's mean and spread over the nodes are the last norm's shift and
+    # scale whatever the weights
+    model.train()
+    last = model.norms[-1].module
+    last.eps = 1e-12  # (almost) no regulariser in the variance
+    logits = model.head(sequence)
+    torch.testing.assert_close(logits.mean(), last.bias[0].detach())
+    torch.testing.assert_close(
+        logits.std(unbiased=False), last.weight[0].detach().abs(), rtol=1e-4, atol=1e-6
+    )
+    with pytest.raises(ValueError, match="norm"):
+        AggGNN(norm="group_norm")
 
 
 def test_logits_are_head_of_delayed_diffusion_sequences():
