@@ -130,6 +130,7 @@ def test_result_table_lists_policy_and_baselines():
 @pytest.mark.filterwarnings("ignore:`PrimalDualModule.configure_optimizers` will be overridden")
 def test_lr_scheduler_steps_the_learning_rate_once_per_epoch(tmp_path):
     args = ["fit", "--trainer.max_epochs", "2", "--trainer.default_root_dir", str(tmp_path)]
+    args += ["--trainer.log_every_n_steps", "1"]
     args += ["--data.batch_size", "4", "--data.batches_per_epoch", "1", *SMALL]
     args += ["--optimizer", "torch.optim.Adam", "--optimizer.lr", "0.01"]
     args += ["--lr_scheduler", "torch.optim.lr_scheduler.StepLR", "--lr_scheduler.step_size", "1"]
