@@ -7,6 +7,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from pyg_aggnn._validation import amplitude_limit, check_shape, check_values
+from pyg_aggnn.nn.power_map import sigmoid_power
 from pyg_aggnn.wireless.miso import num_antennas
 
 __all__ = ["PowerPolicy", "BernoulliPower"]
@@ -158,7 +159,7 @@ class BernoulliPower:
 
     def expected_power(self) -> Tensor:
         """Continuous power :math:`p_0 \\pi` (differentiable; model-based training)."""
-        return self.max_power * self.prob
+        return sigmoid_power(self.logits, self.max_power)
 
     def log_prob(self, action: Tensor) -> Tensor:
         """:math:`\\log P(a)`, differentiable in the logits."""

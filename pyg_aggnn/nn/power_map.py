@@ -42,7 +42,14 @@ from torch import Tensor
 
 from pyg_aggnn._validation import check_choice
 
-__all__ = ["POWER_MAPS", "FLOOR_SLOPE", "SATURATION_SLOPE", "continuous_power", "saturated"]
+__all__ = [
+    "POWER_MAPS",
+    "FLOOR_SLOPE",
+    "SATURATION_SLOPE",
+    "continuous_power",
+    "sigmoid_power",
+    "saturated",
+]
 
 #: The power maps, default first.
 POWER_MAPS = ("floor", "clip", "sigmoid")
@@ -95,6 +102,21 @@ def _align(max_power: Tensor | float, like: Tensor) -> Tensor | float:
     return max_power.reshape(*max_power.shape, *([1] * (like.dim() - max_power.dim())))
 
 
+def sigmoid_power(logits: Tensor, max_power: Tensor | float) -> Tensor:
+    r"""Powers :math:`p = p_0\,\sigma(z)`: the ``"sigmoid"`` power map, and the mean power
+    of the Bernoulli policy (:meth:`~pyg_aggnn.nn.BernoulliPower.expected_power`).
+
+    Args:
+        logits: ``[N, *S]`` logits :math:`z`.
+        max_power: ``[N]`` (or ``[N, 1, ...]``) per-link maximum power :math:`p_0`, or a
+            float.
+
+    Returns:
+        ``[N, *S]`` transmit powers, the unit of ``max_power``.
+    """
+    return _align(max_power, logits) * torch.sigmoid(logits)
+
+
 def continuous_power(
     logits: Tensor, max_power: Tensor | float, power_map: str = POWER_MAPS[0]
 ) -> Tensor:
@@ -110,8 +132,8 @@ def continuous_power(
     """
     check_choice("power_map", power_map, POWER_MAPS)
     if power_map == "sigmoid":
-        fraction = torch.sigmoid(logits)
-    elif power_map == "floor":
+        return sigmoid_power(logits, max_power)
+    if power_map == "floor":
         fraction = _FloorSigmoid.apply(logits)
     else:
         fraction = _InwardClip.apply(0.5 + 0.25 * logits)
