@@ -53,7 +53,7 @@ SETTINGS = {
         "AggGNN": ["--config", str(CONFIGS / "adhoc_m50.yaml")],
         "SelectionGNN": ["--config", str(CONFIGS / "selection_gnn_m50.yaml")],
     },
-    # the papers' own heads (10 layers of 1 feature, 10 taps), batch-normalised
+    # the papers' own heads (10 layers of 1 feature, 10 taps; the Sel-GNN batch-normalised)
     "heads_m25": {
         "AggGNN": ["--config", str(CONFIGS / "paper_heads" / "adhoc_m25.yaml")],
         "SelectionGNN": ["--config", str(CONFIGS / "paper_heads" / "selection_adhoc_m25.yaml")],
