@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from pyg_aggnn._validation import check_positive_int
-from pyg_aggnn.baselines import WMMSE, Baseline, calibrate_price
+from pyg_aggnn.baselines import WMMSE, Baseline, beamforming_baselines, calibrate_price
 from pyg_aggnn.baselines.suite import (
     BINARY_EXACT_LINKS,
     BINARY_MAX_LINKS,
@@ -18,6 +18,7 @@ from pyg_aggnn.baselines.suite import (
 from pyg_aggnn.data.batching import graph_index
 from pyg_aggnn.evaluation.allocators import BaselineAllocator
 from pyg_aggnn.evaluation.metrics import allocation_metrics, rates_and_reward
+from pyg_aggnn.wireless.miso import num_antennas, transmit_power
 
 __all__ = ["BaselineComparison", "BINARY_MAX_LINKS", "BINARY_EXACT_LINKS", "CALIBRATION_EPISODES"]
 
@@ -41,7 +42,9 @@ class BaselineComparison:
     Args:
         baselines: ``{name: Baseline}``, or ``None`` for
             :func:`~pyg_aggnn.baselines.suite.default_baselines`,
-            built at the first batch for the size of its largest network.
+            built at the first batch for the size of its largest network
+            (:func:`~pyg_aggnn.baselines.beamforming_baselines` on multi-antenna
+            episodes).
         num_exchanges: WMMSE iterations of the default set (default: ``5``).
         update_every: decision period of the default set, e.g. ``m / lam`` slots for
             asynchronous networks (default: ``1``).
@@ -84,7 +87,9 @@ class BaselineComparison:
         """
         if key in self._cache:
             return self._cache[key]
-        if self.baselines is None:
+        if self.baselines is None and num_antennas(batch) > 1:
+            self.baselines = beamforming_baselines(self.num_exchanges, self.update_every)
+        elif self.baselines is None:
             _, ptr, _ = graph_index(batch)
             self.baselines = self.default_baselines(
                 int((ptr[1:] - ptr[:-1]).max()),
@@ -97,8 +102,9 @@ class BaselineComparison:
             self._calibrate_prices()
         results = {}
         for name, baseline in self.baselines.items():
-            power = BaselineAllocator(baseline, self.seed)(batch)  # [N, T, 1]
-            rates, reward = rates_and_reward(problem, batch, power)
+            on_air = BaselineAllocator(baseline, self.seed)(batch)  # [N, T, 1(, N_t)]
+            power = transmit_power(on_air)  # beamformers' ||v||^2
+            rates, reward = rates_and_reward(problem, batch, on_air)
             metrics = allocation_metrics(problem, batch, power, rates, reward, scored)
             results.update({f"{k}_{name}": v for k, v in metrics.items() if k != "reward"})
         self._cache[key] = results

@@ -185,6 +185,11 @@ class PrimalDualModule(LightningModule):
         self.mode = check_choice("mode", mode, MODES)
         self.power_map = check_choice("power_map", power_map, POWER_MAPS)
         self.distribution = check_choice("distribution", distribution, DISTRIBUTIONS)
+        if getattr(policy, "beamforming", False) and self.mode != "model_based":
+            raise ValueError(
+                f"mode must be 'model_based' for the beamforming policy "
+                f"{type(policy).__name__} (it draws no actions), got {mode!r}"
+            )
         if self.mode == "model_based" and self.distribution != DISTRIBUTIONS[0]:
             raise ValueError(
                 f"distribution must be {DISTRIBUTIONS[0]!r} with mode='model_based' (which "
@@ -364,13 +369,14 @@ class PrimalDualModule(LightningModule):
         samples = self.action_samples if self.mode == "model_free" else 1
         layout = self._layout(batch)
         graph, num_graphs = layout.graph, layout.num_graphs
-        power, logits, action, source = self.allocate(batch, Stream.ACTIONS, step, samples)
+        on_air = self.allocate(batch, Stream.ACTIONS, step, samples)
+        power, logits, action, source = on_air
         scored = scored_slots(batch, self.warmup_slots)  # [T, 1]
         lam = (self.duals.lam[layout.index] * layout.rate_weight)[:, None, None]  # [N, 1, 1]
         mu_p = (self.duals.power_price * layout.power_scale)[graph][:, None, None]
         norm = num_graphs * samples * scored.sum()
         if self.mode == "model_based":
-            rates, reward = rates_and_reward(self.problem, batch, power)
+            rates, reward = rates_and_reward(self.problem, batch, on_air.transmitted)
             loss = -((lam * reward - mu_p * power) * scored).sum() / norm
             entropy = power.new_zeros(())
         else:
@@ -399,7 +405,10 @@ class PrimalDualModule(LightningModule):
             power=power.detach(),
             scored=scored,
             entropy=entropy.detach(),
-            saturated=self.saturated_fraction(logits.detach(), batch.active),
+            # beamformers have no logits: their stall shows in the gradient norm alone
+            saturated=None
+            if logits is None
+            else self.saturated_fraction(logits.detach(), batch.active),
         )
         return loss, observed
 
@@ -481,10 +490,10 @@ class PrimalDualModule(LightningModule):
     # ------------------------------------------------------------------ validation and test
     def _evaluate(self, split: str, batch, batch_idx: int, dataloader_idx: int) -> None:
         scored = scored_slots(batch, self.warmup_slots)
-        power, logits, _, _ = self.allocate(batch)
-        metrics = allocation_metrics(
-            self.problem, batch, power, *rates_and_reward(self.problem, batch, power), scored
-        )
+        on_air = self.allocate(batch)
+        power, logits = on_air.power, on_air.logits
+        observed = rates_and_reward(self.problem, batch, on_air.transmitted)
+        metrics = allocation_metrics(self.problem, batch, power, *observed, scored)
         if self.mode == "model_free":
             entropy = self.power_distribution(logits, batch.max_power).entropy()
             metrics["entropy"] = (entropy * batch.active).sum() / batch.active.sum().clamp_min(1)

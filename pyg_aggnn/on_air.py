@@ -10,7 +10,9 @@ and slot. On the air, the decision of an active node is
   the draws are keyed by ``(seed, stream, step, sample_id)`` of every episode
   (:func:`keyed_uniform`), so they do not depend on how the episodes are batched;
 * ``mode="model_based"``: the deterministic power of ``power_map``
-  (:func:`~pyg_aggnn.nn.power_map.continuous_power`).
+  (:func:`~pyg_aggnn.nn.power_map.continuous_power`); a beamforming policy
+  (:class:`~pyg_aggnn.nn.BeamformingPolicy`, MISO channels) puts its beamformers on the
+  air instead, and trains model-based only.
 
 An inactive node holds the decision of its last active slot and is silent before its
 first (:func:`~pyg_aggnn.wireless.holding.hold`); a decision is credited with the
@@ -36,6 +38,7 @@ from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
 from pyg_aggnn.nn.power_distributions import DISTRIBUTIONS, TruncatedGaussianPower
 from pyg_aggnn.nn.power_map import POWER_MAPS, continuous_power
 from pyg_aggnn.wireless.holding import hold, last_active_slot
+from pyg_aggnn.wireless.miso import transmit_power
 
 __all__ = [
     "MODES",
@@ -78,12 +81,21 @@ class OnAir(NamedTuple):
 
     #: ``[N, T, S]`` transmit powers in force at every slot (linear).
     power: Tensor
-    #: ``[N, T]`` the policy's logits at every slot.
-    logits: Tensor
-    #: ``[N, T, S]`` the drawn actions (model-free), else ``None``.
+    #: ``[N, T]`` the policy's logits at every slot (``None`` for beamformers).
+    logits: Tensor | None
+    #: ``[N, T, S]`` the drawn actions (model-free), ``[N, T, 1, N_t]`` complex
+    #: beamformers (a beamforming policy), else ``None``.
     action: Tensor | None
     #: ``[N, T] long`` slot whose decision is in force (``-1``: none yet).
     source: Tensor
+
+    @property
+    def transmitted(self) -> Tensor:
+        """What the physics reads (:meth:`~pyg_aggnn.data.WirelessEpisode.rates`): the
+        beamformers of a beamforming policy, else :attr:`power`.
+        """
+        beams = self.action is not None and self.action.is_complex()
+        return self.action if beams else self.power
 
 
 def default_warmup_slots(policy: nn.Module) -> int:
@@ -151,8 +163,16 @@ def allocate(
     Returns:
         :class:`OnAir` (``S = samples`` model-free, ``1`` model-based).
     """
-    logits = policy.logits(batch, all_slots=True)  # [N, T]
     source = last_active_slot(batch.active)
+    if getattr(policy, "beamforming", False):
+        if mode != "model_based":
+            raise ValueError(
+                f"mode must be 'model_based' for the beamforming policy "
+                f"{type(policy).__name__} (it draws no actions), got {mode!r}"
+            )
+        beams = hold(policy.beamformers(batch, all_slots=True), source)[:, :, None]
+        return OnAir(transmit_power(beams), None, beams, source)  # [N, T, 1(, N_t)]
+    logits = policy.logits(batch, all_slots=True)  # [N, T]
     if mode == "model_based":
         power = hold(continuous_power(logits, batch.max_power, power_map), source)
         return OnAir(power[..., None], logits, None, source)

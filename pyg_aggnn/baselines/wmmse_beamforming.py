@@ -23,6 +23,7 @@ from pyg_aggnn.baselines._common import (
     resolve_batch,
 )
 from pyg_aggnn.baselines.base import Baseline
+from pyg_aggnn.baselines.max_ratio import max_ratio_transmission
 from pyg_aggnn.data.batching import batch_vector
 from pyg_aggnn.wireless import miso
 
@@ -49,12 +50,8 @@ def _initial(init, direct: Tensor, cap: Tensor, generator, shape: tuple) -> Tens
         init = init.to(direct).reshape(shape[0], -1, antennas)
         return init.expand(shape[0], n // shape[0], antennas).reshape(n, antennas)
     check_choice("init", init, _INITS)
-    if init == "full":  # maximum ratio transmission at full power
-        norm = miso._abs2(direct).sum(-1, keepdim=True).sqrt()
-        tiny = torch.finfo(norm.dtype).tiny
-        even = torch.full_like(direct, 1.0 / math.sqrt(antennas))
-        direction = torch.where(norm > 0, direct / norm.clamp_min(tiny).to(direct.dtype), even)
-        return direction * cap.sqrt()[:, None].to(direct.dtype)
+    if init == "full":
+        return max_ratio_transmission(direct, cap)
     real = direct.real
     gaussian = torch.randn(
         (n, antennas, 2), generator=generator, dtype=real.dtype, device=generator.device
@@ -96,9 +93,9 @@ def wmmse_beamforming(
 
     where the sums run over the pairs present in ``edge_index`` (and the direct link),
     and :math:`\mu_k \ge 0` is zero if that beamformer meets :math:`P_k`, otherwise the
-    multiplier with :math:`\|v_k\|^2 = P_k`, found by bisection on the eigenvalues
-    of the :math:`N_t \times N_t` matrix (the constraint then holds exactly, to
-    rounding). Every step minimises the WMMSE cost
+    multiplier with :math:`\|v_k\|^2 = P_k`, found by a monotone Newton search on the
+    eigenvalues of the :math:`N_t \times N_t` matrix (the constraint then holds exactly,
+    to rounding). Every step minimises the WMMSE cost
     :math:`\sum_k w_k(\omega_k e_k - \log \omega_k)` exactly, so the weighted sum rate on
     the same pairs never decreases. A link of weight zero is switched off. With
     :math:`N_t = 1` this is :func:`~pyg_aggnn.baselines.wmmse` (``budget="none"``) with
@@ -123,7 +120,7 @@ def wmmse_beamforming(
             \|v_k^{(i)}\|^2| \le` ``tol``; it is then frozen, so the result does not
             depend on the rest of the batch (default: ``None``, run ``num_iters``).
         init: ``"full"`` (maximum ratio transmission at full power,
-            :math:`\sqrt{P_k}\, h_{kk} / \|h_{kk}\|`), ``"random"`` (a uniform
+            :func:`~pyg_aggnn.baselines.max_ratio_transmission`), ``"random"`` (a uniform
             direction at a power uniform in :math:`[0, P_k]`, from ``generator``) or a
             ``[N, N_t]`` / ``[N, *S, N_t]`` complex tensor (default: ``"full"``).
         generator: random stream of ``init="random"`` (default: torch's).
@@ -132,7 +129,8 @@ def wmmse_beamforming(
 
     Returns:
         ``[N, *S, N_t] complex`` beamformers, in the dtype and on the device of
-        ``direct_channel``.
+        ``direct_channel`` (computed in ``complex128``: a beamformer that nulls an
+        interferer leaves a received power far below the products it is computed from).
     """
     miso.check_complex("direct_channel", direct_channel, "[N, *S, N_t]")
     num_nodes, antennas = direct_channel.size(0), direct_channel.size(-1)
@@ -149,12 +147,17 @@ def wmmse_beamforming(
             f"edge_channel must have shape [E, N_t] or [E, *S, N_t] = "
             f"{[num_edges, *shape[1:]]} (matching direct_channel), got {list(edge_channel.shape)}"
         )
-    real = direct_channel.real
-    limit = amplitude_limit(real.dtype)
+    limit = amplitude_limit(direct_channel.real.dtype)
     check_values(
         ("direct_channel", miso._real_view(direct_channel), -limit, limit),
         ("edge_channel", miso._real_view(edge_channel), -limit, limit),
     )
+    # float64 inside: the interference of a nulled interferer, |h^H v|^2 << |h|^2 |v|^2,
+    # is a difference of terms that float32 cannot resolve against the noise
+    out_dtype = direct_channel.dtype
+    direct_channel = direct_channel.to(torch.complex128)
+    edge_channel = edge_channel.to(torch.complex128)
+    real = direct_channel.real
     num_iters = check_positive_int("num_iters", num_iters)
     tol = None if tol is None else check_positive("tol", tol)
     batch, num_graphs = resolve_batch(num_nodes, batch, num_graphs, direct_channel.device)
@@ -176,7 +179,6 @@ def wmmse_beamforming(
     own = direct[:, :, None] * direct[:, None, :].conj()  # h_kk h_kk^H, [n, N_t, N_t]
 
     v = _initial(init, direct, cap, generator or torch.default_generator, shape)
-    steps = int(-math.log2(torch.finfo(real.dtype).eps)) + 3
     done = None if tol is None else torch.zeros(num_graphs * s, dtype=torch.bool)
     done = None if done is None else done.to(direct.device)
     for _ in range(num_iters):
@@ -188,7 +190,7 @@ def wmmse_beamforming(
         c = alpha * omega * miso._abs2(u)  # w_k omega_k |u_k|^2
         matrix = op.transmit_side(c) + own * c[:, None, None].to(own.dtype)
         target = (alpha * omega).to(u.dtype)[:, None] * u[:, None] * direct
-        v_new = v_step(matrix, target, cap, steps)
+        v_new = v_step(matrix, target, cap)
         if done is not None:
             change = (miso._abs2(v_new).sum(-1) - miso._abs2(v).sum(-1)).abs()
             change = scatter(change, problem, 0, dim_size=num_graphs * s, reduce="max")
@@ -199,7 +201,7 @@ def wmmse_beamforming(
                 break
         else:
             v = v_new
-    return v.reshape(shape)
+    return v.reshape(shape).to(out_dtype)
 
 
 class WMMSEBeamforming(Baseline):

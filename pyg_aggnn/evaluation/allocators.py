@@ -1,6 +1,7 @@
 r"""Allocators: learned policies and baselines behind one call, ``batch -> power``.
 
-An allocator returns the transmit powers ``[N, T, S]`` that a method puts on the air at
+An allocator returns the transmit powers ``[N, T, S]`` (or, for beamforming on MISO
+episodes, the complex beamformers ``[N, T, S, N_t]``) that a method puts on the air at
 every slot of a (batched) :class:`~pyg_aggnn.data.WirelessEpisode` (``S`` independent
 action samples). Random draws are keyed, never taken from a global generator: a learned
 policy's by every episode's ``sample_id`` (the same draws however the episodes are
@@ -48,8 +49,8 @@ class PolicyAllocator:
 
     @torch.no_grad()
     def __call__(self, batch) -> Tensor:
-        power, *_ = self.module.allocate(batch, Stream.EVAL_ACTIONS, 0, self.samples)
-        return power  # [N, T, S]
+        on_air = self.module.allocate(batch, Stream.EVAL_ACTIONS, 0, self.samples)
+        return on_air.transmitted  # [N, T, S] powers, or [N, T, 1, N_t] beamformers
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({type(self.module.policy).__name__}, samples={self.samples})"
@@ -73,7 +74,8 @@ class BaselineAllocator:
     @torch.no_grad()
     def __call__(self, batch) -> Tensor:
         generator = keyed_generator(self.seed, Stream.BASELINES, batch_key(batch))
-        return self.baseline(batch, generator=generator)[..., None]  # [N, T, 1]
+        # [N, T, 1] powers, or [N, T, 1, N_t] beamformers
+        return self.baseline(batch, generator=generator).unsqueeze(2)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.baseline!r})"

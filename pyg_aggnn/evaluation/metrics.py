@@ -17,7 +17,7 @@ from torch import Tensor
 
 from pyg_aggnn._validation import check_non_negative, check_positive_int
 from pyg_aggnn.data.batching import graph_index as _graph_index
-from pyg_aggnn.wireless import physics
+from pyg_aggnn.wireless import miso, physics
 
 __all__ = [
     "NetworkMetrics",
@@ -99,7 +99,9 @@ def network_metrics(
         batch: a (batched) :class:`~pyg_aggnn.data.WirelessEpisode`, ``N`` links,
             ``T`` slots.
         power: ``[N, T]`` or ``[N, T, S]`` transmit powers (linear) at every slot, ``S``
-            independent action samples.
+            independent action samples, or ``[N, T, S, N_t]`` complex beamformers on a
+            MISO episode (:mod:`pyg_aggnn.wireless.miso`; their power is
+            :math:`\|v\|^2`).
         warmup_slots: leading slots left out of every mean, e.g. ``K - 1`` while an
             aggregation buffer fills (default: ``0``).
         served_rate: mean rate (nats per slot) from which a link counts as served
@@ -119,6 +121,10 @@ def network_metrics(
             f"warmup_slots must be smaller than the number of slots {num_slots}, got {warmup_slots}"
         )
     check_non_negative("served_rate", served_rate)
+    if power.is_complex():  # beamformers: rates of the beams, powers ||v||^2
+        if rates is None:
+            rates = batch.rates(power, neighbours_only=neighbours_only)
+        power = miso.transmit_power(power)
     if power.dim() == 2:
         power = power[..., None]
     if power.dim() != 3 or power.shape[:2] != (batch.num_nodes, num_slots):

@@ -60,6 +60,7 @@ __all__ = [
     "sinr",
     "rate",
     "weighted_sum_rate",
+    "transmit_power",
     "num_antennas",
     "check_complex",
 ]
@@ -120,6 +121,14 @@ def beam_power(beams: Tensor) -> Tensor:
     check_complex("beams", beams, "[N, *S, N_t]")
     check_values(("beams", _real_view(beams)))
     return _beam_power(beams)
+
+
+def transmit_power(allocation: Tensor) -> Tensor:
+    r"""Transmit powers ``[N, *S]`` of an allocation: the powers themselves (a real
+    ``[N, *S]`` tensor), or :math:`\|v_k\|^2` of complex beamformers ``[N, *S, N_t]``
+    (no checks: the package's hot paths call it on what they computed).
+    """
+    return _beam_power(allocation) if allocation.is_complex() else allocation
 
 
 def _received(beams: Tensor, source: Tensor | None, channel: Tensor) -> Tensor:

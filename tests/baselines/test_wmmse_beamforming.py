@@ -249,3 +249,26 @@ def test_bad_arguments():
 
     with pytest.raises(ValueError, match="complex channels"):
         WMMSEBeamforming()(D2D(4).episode(1, seed=0))
+
+
+def test_float32_episodes_stay_finite_where_beams_null_interferers():
+    # interferers that a beamformer nulls leave |h^H v|^2 far below |h|^2 |v|^2: a float32
+    # sum of the quadratic form's terms would go negative (it did: NaN after 4 iterations)
+    scenario = MISOD2D(50, num_antennas=2, link_weights="uniform")
+    batch = next(iter(DataLoader([scenario.episode(1, seed=k) for k in range(8)], batch_size=8)))
+    src, dst = batch.edge_index
+    near = torch.linalg.vector_norm(batch.tx_pos[src] - batch.rx_pos[dst], dim=1) < 200
+    channel = batch.edge_channel * (near | (src == dst))[:, None, None]
+    beams = wmmse_beamforming(
+        batch.direct_channel,
+        batch.edge_index,
+        channel,
+        batch.max_power,
+        batch.noise_power,
+        batch.link_weight,
+        num_iters=8,
+        batch=batch.batch,
+    )
+    assert beams.dtype == torch.complex64
+    assert bool(torch.isfinite(torch.view_as_real(beams)).all())
+    assert bool((miso.beam_power(beams) <= batch.max_power[:, None] * (1 + 1e-6)).all())

@@ -67,7 +67,7 @@ def test_paper_sizes_and_repr():
     assert full.conv.mlp1.channel_list == [14, 64, 64]  # + weight and noise
     assert repr(full).startswith(
         "WCGCNBeamforming(num_antennas=2, features=['link_weight', 'noise_power', "
-        "'direct_channel'], max_distance_m=500.0, iterations=3, conv=WCGCNConv("
+        "'direct_channel'], max_distance_m=300.0, iterations=3, conv=WCGCNConv("
     )
 
 
