@@ -4,7 +4,8 @@ Suites: ``latency`` (all-node decision latency of Agg-GNN, Sel-GNN and WCGCN vs 
 size at fixed density), ``wmmse`` (WMMSE centralized/distributed vs size, and 1,000
 Gaussian-IC networks next to a batched dense NumPy reference), ``training``
 (policy-gradient steps and episodes per second of the default configs) and
-``generation`` (episode generation throughput and peak memory).
+``generation`` (episode generation throughput and peak memory) and ``beamforming``
+(WCGCN beamforming decision latency and WMMSE beamforming time vs size, MISO D2D).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import torch
 from pyg_aggnn._cli_errors import ArgumentParser
 from pyg_aggnn.bench.timing import machine_info
 
-SUITES = ("latency", "wmmse", "training", "generation")
+SUITES = ("latency", "wmmse", "training", "generation", "beamforming")
 
 QUICK = {
     "latency_sizes": [100, 1000, 10_000, 100_000],
@@ -30,6 +31,7 @@ QUICK = {
     "generation_sizes": [1000, 10_000, 100_000],
     "training_steps": 20,
     "repeats": 3,
+    "beamforming_sizes": [50, 1000, 10_000],
 }
 FULL = {
     "latency_sizes": [100, 1000, 10_000, 100_000, 1_000_000],
@@ -38,6 +40,7 @@ FULL = {
     "generation_sizes": [1000, 10_000, 100_000],
     "training_steps": 100,
     "repeats": 5,
+    "beamforming_sizes": [50, 200, 1000, 10_000, 100_000],
 }
 
 
@@ -211,6 +214,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "links_slots_per_s",
                 "episode_mb",
                 "peak_rss_mb",
+            ],
+        )
+    if "beamforming" in args.suites:
+        from pyg_aggnn.bench.beamforming import beamforming_suite
+
+        sizes = [m for m in budget["beamforming_sizes"] if m <= args.max_m]
+        rows = []
+        for device in devices:
+            rows += beamforming_suite(
+                sizes, device=device, budget_s=args.budget_s or (1.0 if args.quick else 3.0)
+            )
+        report["results"]["beamforming"] = rows
+        print_table(
+            "Beamforming (MISO D2D, N_t = 2, fixed density): WCGCN decision of all links vs "
+            "WMMSE beamforming, 100 iterations",
+            rows,
+            [
+                "device",
+                "K",
+                "pairs",
+                "graph_edges",
+                "wcgcn_median_s",
+                "wmmse_median_s",
+                "wmmse_over_wcgcn",
+                "peak_memory_mb",
             ],
         )
     report["wall_s"] = time.perf_counter() - started

@@ -43,6 +43,7 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     "scale-transfer": ("scale_transfer", "Fig. 10, 11: larger networks at fixed density"),
     "cellular": ("cellular", "Fig. 12, 13: cellular uplink, curve and hop sweep"),
     "architectures": ("architectures", "Agg/Sel/WCGCN/MLP on Gaussian IC and D2D, larger nets"),
+    "beamforming": ("beamforming", "WCGCN beamforming vs WMMSE: distances, larger, denser"),
 }
 
 

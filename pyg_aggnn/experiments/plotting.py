@@ -32,6 +32,7 @@ STYLES: dict[str, dict] = {
     "random": {"color": "tab:red", "linestyle": "-.", "label": "random full power"},
     "strongest": {"color": "tab:brown", "linestyle": (0, (3, 1, 1, 1)), "label": "strongest links"},
     "exhaustive": {"color": "tab:olive", "linestyle": (0, (1, 1)), "label": "exhaustive optimum"},
+    "mrt": {"color": "tab:olive", "linestyle": (0, (3, 1)), "label": "maximum ratio transmission"},
     "binary": {
         "color": "tab:pink",
         "linestyle": (0, (1, 2)),
