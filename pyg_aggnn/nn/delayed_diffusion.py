@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import torch
 from torch import Tensor
 from torch_geometric.nn import MessagePassing
@@ -145,84 +148,120 @@ class DelayedDiffusion(MessagePassing):
             raise ValueError(
                 f"edge_weight must have shape [E, {num_slots}], got {list(edge_weight.shape)}"
             )
-        if isinstance(reference, Tensor) and reference.numel() == 1:
-            reference = reference.reshape(())
-        reference = shift.gain_reference(reference)
-        if isinstance(reference, Tensor) and reference.dim() == 1:
-            reference = reference.to(x.dtype).reshape(1, -1)  # broadcast over slots
         start = 0 if all_slots else max(0, num_slots - self.K)
+        reference = _edge_reference(reference, x.dtype)
+        edge_weight = edge_weight[:, start:]  # [E, S]: the visited slots
         # sparse tensors and data-dependent sizes do not trace: under torch.compile the
         # plain gather/scatter path runs on every candidate edge
         compiling = torch.compiler.is_compiling()
-        sparse = self.sparse and not compiling
-        edge_weight = edge_weight[:, start:]  # [E, S]: the visited slots
         if not compiling:
-            # candidate pairs that are in none of the visited slots' graphs carry no
-            # message; dropping them once (about half of them in a large ad-hoc network)
-            # halves every product below
-            used = edge_weight.sum(dim=1) > 0  # amplitudes are non-negative
-            if not bool(used.all()):
-                kept = torch.argwhere(used).squeeze(1)
-                edge_index = edge_index.index_select(1, kept)
-                edge_weight = edge_weight.index_select(0, kept)
-                if isinstance(reference, Tensor) and reference.dim() == 2:
-                    reference = reference.index_select(1, kept)
-        if sparse:
-            crow, col, perm = shift.csr_layout(edge_index, num_nodes)
-            if perm is not None:
-                edge_weight = edge_weight[perm]
-                if isinstance(reference, Tensor) and reference.dim() == 2:
-                    reference = reference[:, perm]
-            if col.numel() < 2**31 - 1:  # the 32-bit kernels are faster
-                crow, col = crow.int(), col.int()
-        # [S, E] compressed weights, one contiguous row per visited slot
-        weight = edge_weight.new_empty(num_slots - start, edge_weight.size(0), dtype=x.dtype)
-        shift.compress_gain(edge_weight.t().to(x.dtype), reference, self.compress, out=weight)
+            edge_index, edge_weight, reference = _drop_unused_pairs(
+                edge_index, edge_weight, reference
+            )
+        if compiling or not self.sparse:
+            weight = self._slot_weights(edge_weight, reference, x.dtype)
+            product = partial(self._gather_scatter_product, edge_index, weight)
+            return self._diffuse(x, start, product, all_slots)
+        crow, col, edge_weight, reference = _receiver_major(
+            edge_index, edge_weight, reference, num_nodes
+        )
+        weight = self._slot_weights(edge_weight, reference, x.dtype)
+        if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad):
+            product = partial(self._propagate_product, crow, col, weight)
+            return self._diffuse(x, start, product, all_slots)
+        # Without autograd every slot writes into three flat buffers (two states and the
+        # product) instead of allocating: at 10^6 links the allocations, and the page
+        # faults of their fresh memory, cost more than the products themselves.
+        buffers = x.new_empty(3, num_nodes * (self._lead + self.K * num_features))
+        product = partial(self._addmm_product, crow, col, weight, buffers[2])
+        return self._diffuse(x, start, product, all_slots, states=buffers[:2])
 
+    @property
+    def _lead(self) -> int:
+        """Width of the leading column of ones in the state: 1 with a receiver scale."""
+        return 0 if self.normalization == "none" else 1
+
+    def _slot_weights(
+        self, edge_weight: Tensor, reference: Tensor | float, dtype: torch.dtype
+    ) -> Tensor:
+        """``[S, E]`` compressed weights :math:`w_{ij}(t)`, one contiguous row per slot."""
+        weight = edge_weight.new_empty(edge_weight.size(1), edge_weight.size(0), dtype=dtype)
+        shift.compress_gain(edge_weight.t().to(dtype), reference, self.compress, out=weight)
+        return weight
+
+    def _gather_scatter_product(
+        self, edge_index: Tensor, weight: Tensor, j: int, state: Tensor
+    ) -> Tensor:
+        """Slot ``j``'s product by explicit messages, gathered per edge and scattered to
+        the receivers (``sparse=False``, and what traces under :func:`torch.compile`).
+        """
+        # propagate_type: (x: Tensor, edge_weight: OptTensor)
+        return self.propagate(edge_index, x=state, edge_weight=weight[j])
+
+    def _propagate_product(
+        self, crow: Tensor, col: Tensor, weight: Tensor, j: int, state: Tensor
+    ) -> Tensor:
+        """Slot ``j``'s product through :meth:`propagate` on a CSR adjacency (the fused
+        ``message_and_aggregate``), with autograd.
+        """
+        adjacency = shift.csr_adjacency(crow, col, weight[j], state.size(0))
+        # propagate_type: (x: Tensor, edge_weight: OptTensor)
+        return self.propagate(adjacency, x=state, edge_weight=None)
+
+    def _addmm_product(
+        self, crow: Tensor, col: Tensor, weight: Tensor, buffer: Tensor, j: int, state: Tensor
+    ) -> Tensor:
+        """Slot ``j``'s product on a CSR adjacency without autograd, by ``torch.addmm``
+        into the flat ``buffer`` (the same product as :meth:`_propagate_product`).
+        """
+        adjacency = shift.csr_adjacency(crow, col, weight[j], state.size(0))
+        moved = _flat_view(buffer, state.size(0), state.size(1))
+        return torch.addmm(moved, adjacency, state, beta=0, out=moved)
+
+    def _diffuse(
+        self,
+        x: Tensor,
+        start: int,
+        product: Callable[[int, Tensor], Tensor],
+        all_slots: bool,
+        states: Tensor | None = None,
+    ) -> Tensor:
+        """The recursion over the visited slots ``start, ..., T - 1``.
+
+        ``product(j, state)`` returns, for slot ``t = start + j``, the sum over each
+        receiver's edges of :math:`w_{ij}(t)` times the sender's state (before the scale
+        :math:`c_i(t)`), of the state's shape. With ``states`` (two flat buffers, used in
+        turn) the states are written into them and the receiver scale is applied in place
+        on the product.
+        """
+        num_nodes, num_slots, F = x.shape
         # The state Z_{t-1}[:, :c] is kept flattened as [N, c * F]; with a receiver
         # normalisation a leading column of ones makes each product also return the row
         # sums d_i(t), so the scale c_i(t) costs no extra pass over the edges. Before the
         # last slot the state keeps only the K - 1 hops that travel on.
-        F, lead = num_features, 0 if self.normalization == "none" else 1
-        visited = num_slots - start
+        lead, visited = self._lead, num_slots - start
         out = x.new_zeros(num_nodes, num_slots, self.K, F) if all_slots else None
-        # Without autograd every slot writes into three flat buffers (two states and the
-        # product) instead of allocating: at 10^6 links the allocations, and the page
-        # faults of their fresh memory, cost more than the products themselves.
-        fast = sparse and not (
-            torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)
-        )
-        buffers = x.new_empty(3, num_nodes * (lead + self.K * F)) if fast else None
         state = x.new_zeros(num_nodes, lead)
         for j in range(visited):
             t = start + j
             hops = min(j, self.K - 1)  # hops k = 1..hops arrive in this slot
             keep = hops if j == visited - 1 else max(0, min(hops, self.K - 2))  # kept of them
-            if hops > 0:
-                if sparse:
-                    graph, slot_weight = shift.csr_adjacency(crow, col, weight[j], num_nodes), None
-                else:
-                    graph, slot_weight = edge_index, weight[j]
-                if fast:  # the fused product of message_and_aggregate, into a buffer
-                    moved = _flat_view(buffers[2], num_nodes, state.size(1))
-                    torch.addmm(moved, graph, state, beta=0, out=moved)
-                else:
-                    # propagate_type: (x: Tensor, edge_weight: OptTensor)
-                    moved = self.propagate(graph, x=state, edge_weight=slot_weight)
-                moved_hops = moved[:, lead : lead + hops * F]
-                scale = (
-                    None if lead == 0 else shift.receiver_scale(moved[:, :1], self.normalization)
-                )
             parts = [x[:, t]] if lead == 0 else [x.new_ones(1, 1).expand(num_nodes, 1), x[:, t]]
             if hops > 0:
-                if scale is not None:  # in place on the product buffer, else a new tensor
-                    moved_hops = moved_hops.mul_(scale) if fast else moved_hops * scale
+                moved = product(j, state)  # [N, lead + c F]
+                moved_hops = moved[:, lead : lead + hops * F]
+                if lead:
+                    scale = shift.receiver_scale(moved[:, :1], self.normalization)
+                    # in place on the product buffer, else a new tensor
+                    moved_hops = (
+                        moved_hops.mul_(scale) if states is not None else moved_hops * scale
+                    )
                 parts.append(moved_hops[:, : keep * F])
-            if fast:
-                width = lead + (1 + keep) * F
-                state = torch.cat(parts, dim=1, out=_flat_view(buffers[j % 2], num_nodes, width))
-            else:
+            if states is None:
                 state = torch.cat(parts, dim=1)
+            else:
+                width = lead + (1 + keep) * F
+                state = torch.cat(parts, dim=1, out=_flat_view(states[j % 2], num_nodes, width))
             if out is not None:
                 out[:, t, 0] = x[:, t]
                 if hops > 0:
@@ -246,6 +285,57 @@ class DelayedDiffusion(MessagePassing):
             f"{self.__class__.__name__}(K={self.K}, compress={self.compress!r}, "
             f"normalization={self.normalization!r})"
         )
+
+
+def _edge_reference(reference: Tensor | float, dtype: torch.dtype) -> Tensor | float:
+    """The compression's reference amplitude: a float, a 0-dim tensor or ``[1, E]``."""
+    if isinstance(reference, Tensor) and reference.numel() == 1:
+        reference = reference.reshape(())
+    reference = shift.gain_reference(reference)
+    if isinstance(reference, Tensor) and reference.dim() == 1:
+        reference = reference.to(dtype).reshape(1, -1)  # broadcast over slots
+    return reference
+
+
+def _edges_of_reference(reference: Tensor | float, index: Tensor) -> Tensor | float:
+    """The entries ``index`` of a per-edge ``[1, E]`` reference; a scalar as it is."""
+    if isinstance(reference, Tensor) and reference.dim() == 2:
+        return reference.index_select(1, index)
+    return reference
+
+
+def _drop_unused_pairs(
+    edge_index: Tensor, edge_weight: Tensor, reference: Tensor | float
+) -> tuple[Tensor, Tensor, Tensor | float]:
+    """Drop the candidate pairs that are in none of the visited slots' graphs.
+
+    They carry no message; dropping them once (about half of them in a large ad-hoc
+    network) halves every product.
+    """
+    used = edge_weight.sum(dim=1) > 0  # amplitudes are non-negative
+    if bool(used.all()):
+        return edge_index, edge_weight, reference
+    kept = torch.argwhere(used).squeeze(1)
+    return (
+        edge_index.index_select(1, kept),
+        edge_weight.index_select(0, kept),
+        _edges_of_reference(reference, kept),
+    )
+
+
+def _receiver_major(
+    edge_index: Tensor, edge_weight: Tensor, reference: Tensor | float, num_nodes: int
+) -> tuple[Tensor, Tensor, Tensor, Tensor | float]:
+    """CSR row pointers and columns of the adjacency shared by every slot, and the edge
+    amplitudes and reference in its (receiver-major) order.
+    """
+    crow, col, perm = shift.csr_layout(edge_index, num_nodes)
+    if perm is not None:
+        edge_weight = edge_weight[perm]
+        reference = _edges_of_reference(reference, perm)
+    if col.numel() < 2**31 - 1:  # the 32-bit kernels are faster
+        crow, col = crow.int(), col.int()
+    return crow, col, edge_weight, reference
 
 
 def _flat_view(buffer: Tensor, rows: int, cols: int) -> Tensor:
