@@ -391,7 +391,12 @@ class PrimalDualModule(LightningModule):
                 else:
                     rate_term = self._neighbourhood(batch, lam * reward)  # [N, T, S]
                     advantage = rate_term - self._rate_baseline(rate_term)
-                mean_power = hold(dist.expected_power(), source)  # [N, T, S]
+                # the law's mean power, the same for every sample: taken on the [N, T]
+                # logits, not on their stride-0 expansion, where torch's sigmoid rounds
+                # differently in the last bit (which moved the default run's numbers)
+                mean_power = hold(
+                    self.power_distribution(logits, batch.max_power).expected_power(), source
+                )[..., None]  # [N, T, 1]
                 own_cost = mu_p * (power - mean_power)
                 returns = credit((advantage - own_cost) * scored, source)  # [N, T, S]
             decided = batch.active[..., None].to(power.dtype)
