@@ -116,3 +116,29 @@ def test_rates_of_beamformers_validate_and_threshold():
     del broken.direct_channel
     with pytest.raises(ValueError, match="direct_channel is missing"):
         broken.validate()
+
+
+def test_generate_writes_complex_channels_that_load_with_weights_only(tmp_path):
+    from pyg_aggnn.data import GenerationConfig, Stream, WirelessDataset, generate_dataset
+    from pyg_aggnn.data.online import simulate
+
+    config = GenerationConfig.from_dict(
+        {
+            "seed": 3,
+            "num_slots": 2,
+            "network": "random",
+            "shard_size": 2,
+            "scenario": {
+                "class_path": "MISOD2D",
+                "init_args": {"num_links": 5, "num_antennas": 2, "link_weights": "uniform"},
+            },
+            "splits": {"train": 3, "test": 2},
+        }
+    )
+    path = generate_dataset(config, tmp_path, "miso", progress=False, fsync=False)
+    data = WirelessDataset(path, split="train")  # shards load with weights_only=True
+    scenario = MISOD2D(5, num_antennas=2, link_weights="uniform")
+    for k in range(len(data)):
+        online = simulate([scenario], 2, 3, Stream.TRAIN, k)
+        for key in ("edge_channel", "direct_channel", "edge_gain", "edge_weight"):
+            assert torch.equal(data[k][key], online[key]), key
