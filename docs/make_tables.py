@@ -37,8 +37,17 @@ def model_based_table() -> str:
     return _train_quality().markdown(rows)
 
 
+def model_free_table() -> str:
+    """The model-free seeds table (``benchmarks/train_quality.py --table``)."""
+    rows = json.loads((ROOT / "docs" / "results" / "model_free_seeds.json").read_text())
+    return _train_quality().model_free_markdown(rows)
+
+
 #: Region name -> the function that renders its table from the reports.
-TABLES: dict[str, Callable[[], str]] = {"model-based-table": model_based_table}
+TABLES: dict[str, Callable[[], str]] = {
+    "model-based-table": model_based_table,
+    "model-free-table": model_free_table,
+}
 
 
 def rewrite(text: str, tables: dict[str, str]) -> str:
