@@ -38,6 +38,7 @@ def test_fast_dev_run_of_the_beamforming_config(tmp_path):
 
 def test_train_prints_the_wcgcn_row_beside_wmmse(tmp_path, capsys):
     args = ["--config", str(CONFIG), "--trainer.max_steps", "2", *SMALL]
+    args += ["--trainer.log_every_n_steps", "1"]  # two steps: log them both
     assert train([*args, "--trainer.default_root_dir", str(tmp_path)]) == 0
     rows = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
     assert {"WCGCNBeamforming", "wmmse", "wmmse_local"} <= set(rows)
