@@ -91,7 +91,7 @@ def _spec(ctx: Context, train: MISOD2D, tag: str) -> RunSpec:
         val_size=budget.val_size,
         num_slots=1,
         network="random",
-        module={"mode": "model_based", "lr": 0.01, "warmup_slots": 0, "num_exchanges": EXCHANGES},
+        module={"mode": "model_based", "num_exchanges": EXCHANGES},
         accelerator=budget.accelerator,
     )
 

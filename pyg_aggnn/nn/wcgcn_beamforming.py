@@ -117,7 +117,10 @@ class WCGCNBeamforming(BeamformingPolicy):
     state (:math:`2 N_t` each) and the edge channel; the weight and the noise, listed
     among the paper's node features, add one input each to both
     (``features=("direct_channel",)`` gives exactly the paper's widths). Relabelling the
-    links permutes the output (tested).
+    links permutes the output (tested). The output layer starts with weights scaled by
+    :data:`INIT_SCALE`, so that an untrained model's outputs lie inside the unit ball, and
+    the output map keeps a gradient back into it (``floor``); neither changes what a
+    trained model computes.
 
     Args:
         num_antennas (int): :math:`N_t`. (default: :obj:`2`)
