@@ -12,7 +12,7 @@ edited by hand::
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import json
 import re
 import sys
@@ -23,22 +23,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _train_quality():
-    spec = importlib.util.spec_from_file_location(
-        "train_quality", ROOT / "benchmarks" / "train_quality.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("pyg_aggnn.bench.train_quality")
 
 
 def model_based_table() -> str:
-    """The model-based seeds table (``benchmarks/train_quality.py --table``)."""
+    """The model-based seeds table (``pyg-aggnn bench train_quality --table``)."""
     rows = json.loads((ROOT / "docs" / "results" / "model_based_seeds.json").read_text())
     return _train_quality().markdown(rows)
 
 
 def model_free_table() -> str:
-    """The model-free seeds table (``benchmarks/train_quality.py --table``)."""
+    """The model-free seeds table (``pyg-aggnn bench train_quality --table``)."""
     rows = json.loads((ROOT / "docs" / "results" / "model_free_seeds.json").read_text())
     return _train_quality().model_free_markdown(rows)
 

@@ -6,6 +6,14 @@ Gaussian-IC networks next to a batched dense NumPy reference), ``training``
 (policy-gradient steps and episodes per second of the default configs) and
 ``generation`` (episode generation throughput and peak memory) and ``beamforming``
 (WCGCN beamforming decision latency and WMMSE beamforming time vs size, MISO D2D).
+
+Measurements in depth, each with its own options (``pyg-aggnn bench NAME --help``):
+``model_latency`` (decision latency vs size: wall and CPU time, growth vs edges),
+``wmmse_speed`` (batched torch WMMSE next to two batched dense NumPy references),
+``dataset_throughput`` (``pyg-aggnn generate`` throughput and read-back rate),
+``evaluation_scale`` (seconds per network of every evaluated method vs size) and
+``train_quality`` (training quality against the baselines over seeds; run from a
+checkout, it reads ``configs/``).
 """
 
 from __future__ import annotations
@@ -23,6 +31,14 @@ from pyg_aggnn._cli_errors import ArgumentParser
 from pyg_aggnn.bench.timing import machine_info
 
 SUITES = ("latency", "wmmse", "training", "generation", "beamforming")
+#: The measurements in depth: modules of this package with a ``main(argv)`` of their own.
+SCRIPTS = (
+    "model_latency",
+    "wmmse_speed",
+    "dataset_throughput",
+    "evaluation_scale",
+    "train_quality",
+)
 
 QUICK = {
     "latency_sizes": [100, 1000, 10_000, 100_000],
@@ -247,7 +263,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``pyg-aggnn bench``."""
+    """Entry point of ``pyg-aggnn bench``: the suite, or ``pyg-aggnn bench NAME ...``."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in SCRIPTS:
+        import importlib
+
+        importlib.import_module(f"pyg_aggnn.bench.{argv[0]}").main(argv[1:])
+        return 0
     parser = ArgumentParser(
         prog="pyg-aggnn bench",
         description=__doc__.replace("``", ""),  # the docstring's reST, as plain text

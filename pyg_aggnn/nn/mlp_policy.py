@@ -44,7 +44,7 @@ class MLPPolicy(PowerPolicy):
             ``None``. Batch normalisation keeps the hidden units in their working range
             whatever the scale of the :math:`m^2` inputs: model-based at 0 dB on the
             10-link Gaussian IC it lifts the MLP from 88 % to 94 % of WMMSE after 3,000
-            steps (``benchmarks/train_quality.py --suite model_based``).
+            steps (``pyg-aggnn bench train_quality --suite model_based``).
             (default: :obj:`"batch_norm"`)
 
     Shapes:

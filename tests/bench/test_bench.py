@@ -76,3 +76,34 @@ def test_bench_cli_rejects_bad_arguments():
         main(["--max-m", "0"])
     with pytest.raises(SystemExit):
         main(["--suites", "nothing"])
+
+
+def test_bench_cli_runs_a_measurement_in_depth_with_its_own_options(capsys):
+    main(["evaluation_scale", "--sizes", "30", "--networks", "1", "--slots", "6", "--repeats", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[1].split()
+    row = dict(zip(header, lines[2].split()))
+    assert header[:3] == ["m", "edges/link", "simulate"]
+    assert row["m"] == "30" and float(row["edges/link"]) == 30.0  # complete candidate graph
+    assert all(float(row[name]) > 0 for name in ("agg", "wmmse", "equal"))
+
+
+def test_bench_cli_renders_the_training_quality_table(tmp_path, capsys):
+    rows = [
+        {"config": "wcgcn/x", "seed": s, "percent_of_wmmse": p, "seconds": 60.0, "steps": 10}
+        | {"stalled_at": None if s else 3}
+        for s, p in ((0, 90.0), (1, 100.0))
+    ]
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(rows))
+    main(["train_quality", "--table", str(path)])
+    table = capsys.readouterr().out.splitlines()
+    assert table[2] == "| `wcgcn/x` | 0, 1 | 95.0 | 90.0 | 100.0 | 1 | 10 steps, 1.0 min |"
+
+
+def test_train_quality_needs_a_checkout(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as raised:
+        main(["train_quality", "--seeds", "0"])
+    assert raised.value.code == 2
+    assert "no configs/ folder here" in capsys.readouterr().err

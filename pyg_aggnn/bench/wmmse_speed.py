@@ -14,7 +14,7 @@ three implementations on the same channels, in float64:
 Prints the median wall time of each, the speed-up over the references, and the largest
 absolute difference of the powers. Usage::
 
-    python benchmarks/wmmse_speed.py [--num-networks 1000] [--num-links 50] [--repeats 5]
+    pyg-aggnn bench wmmse_speed [--num-networks 1000] [--num-links 50] [--repeats 5]
                                      [--threads 2]
 """
 
@@ -51,7 +51,8 @@ def numpy_matmul(H, p_max, noise, alpha, num_iters):
 
 def timed(functions, repeats):
     """Median wall time and last output of each function, run round-robin so that a
-    change of load on a shared machine hits every implementation alike."""
+    change of load on a shared machine hits every implementation alike.
+    """
     times = {name: [] for name in functions}
     outputs = {}
     for _ in range(repeats):
@@ -62,8 +63,11 @@ def timed(functions, repeats):
     return {name: (statistics.median(times[name]), outputs[name]) for name in functions}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``pyg-aggnn bench wmmse_speed``."""
+    parser = argparse.ArgumentParser(
+        prog="pyg-aggnn bench wmmse_speed", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--num-networks", type=int, default=1000)
     parser.add_argument("--num-links", type=int, default=50)
     parser.add_argument("--num-iters", type=int, default=100)
@@ -77,7 +81,7 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     B, m, iters = args.num_networks, args.num_links, args.num_iters

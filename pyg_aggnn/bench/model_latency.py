@@ -10,10 +10,10 @@ CPU time (all threads, unaffected by time spent descheduled), the candidate edge
 the growth of the CPU time relative to the growth of ``E`` from the previous size
 (1.0 = linear).
 
-    python benchmarks/model_latency.py                  # m = 1e3 .. 1e6 (minutes, ~8 GB)
-    python benchmarks/model_latency.py --max-m 100000   # stop earlier
-    python benchmarks/model_latency.py --threads 1 --models agg
-    python benchmarks/model_latency.py --heap          # glibc: keep freed memory
+    pyg-aggnn bench model_latency                  # m = 1e3 .. 1e6 (minutes, ~8 GB)
+    pyg-aggnn bench model_latency --max-m 100000   # stop earlier
+    pyg-aggnn bench model_latency --threads 1 --models agg
+    pyg-aggnn bench model_latency --heap          # glibc: keep freed memory
 
 Above ~32 MB per tensor (m ~ 1e6) glibc hands every freed tensor back to the operating
 system, so each new temporary pays page faults again; ``--heap`` asks glibc (through
@@ -57,9 +57,12 @@ def time_model(model, episode, repeats: int, warmup: int) -> tuple[list[float], 
     return wall, cpu
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``pyg-aggnn bench model_latency``."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="pyg-aggnn bench model_latency",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000, 1_000_000])
     parser.add_argument("--max-m", type=int, default=1_000_000, help="skip larger sizes")
@@ -70,7 +73,7 @@ def main() -> None:
         "--budget-s", type=float, default=3.0, help="time spent per model and size (repeats)"
     )
     parser.add_argument("--heap", action="store_true", help="glibc: never return memory")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     heap = keep_freed_memory() if args.heap else False
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

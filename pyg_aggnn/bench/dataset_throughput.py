@@ -7,8 +7,8 @@ machine's throughput follows from) over the repeats, plus the sequential read ra
 ``WirelessDataset`` in one thread (as in a data-loader worker). Everything is written
 to a temporary directory and removed.
 
-    python benchmarks/dataset_throughput.py                 # full run (~ minutes)
-    python benchmarks/dataset_throughput.py --quick         # small counts, smoke test
+    pyg-aggnn bench dataset_throughput                 # full run (~ minutes)
+    pyg-aggnn bench dataset_throughput --quick         # small counts, smoke test
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from pyg_aggnn.data import GenerationConfig, WirelessDataset, generate_dataset
 
 
 def settings(args) -> dict[str, GenerationConfig]:
+    """The generation settings to measure, by name (ad-hoc m = 50 and m = 10^4)."""
+
     def adhoc(num_links: int, count: int, shard_size: int, network: str) -> GenerationConfig:
         return GenerationConfig(
             scenario={
@@ -59,6 +61,7 @@ def _cpu_seconds() -> float:
 
 
 def measure(config: GenerationConfig, workers: int, fsync: bool, root: Path) -> dict:
+    """Generate ``config`` under ``root`` once: wall and CPU time, samples/s and MB/s."""
     start, cpu = time.perf_counter(), _cpu_seconds()
     path = generate_dataset(config, root, "bench", workers=workers, progress=False, fsync=fsync)
     seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
@@ -83,10 +86,13 @@ def measure(config: GenerationConfig, workers: int, fsync: bool, root: Path) -> 
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``pyg-aggnn bench dataset_throughput``."""
     # temporary directories are removed on SIGTERM too
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="pyg-aggnn bench dataset_throughput", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--count-m50", type=int, default=10_000)
     parser.add_argument("--count-large", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
@@ -94,7 +100,7 @@ def main() -> None:
     parser.add_argument("--only", default=None, help="run only settings containing this text")
     parser.add_argument("--no-fsync", action="store_true")
     parser.add_argument("--quick", action="store_true", help="1,000 / 4 samples, 1 repeat")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.quick:
         args.count_m50, args.count_large, args.repeats = 1000, 4, 1
     print(

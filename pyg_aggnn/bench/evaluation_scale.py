@@ -5,7 +5,7 @@ Times the powers of an Agg-GNN (untrained: the cost does not depend on the weigh
 distributed and centralized WMMSE, equal and random power on the same episodes, with
 ``pyg_aggnn.evaluation.evaluate``; prints medians over ``--repeats`` passes.
 
-    python benchmarks/evaluation_scale.py --sizes 1000 2000 5000 10000 --threads 1
+    pyg-aggnn bench evaluation_scale --sizes 1000 2000 5000 10000 --threads 1
 """
 
 from __future__ import annotations
@@ -17,14 +17,17 @@ import time
 import torch
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``pyg-aggnn bench evaluation_scale``."""
+    parser = argparse.ArgumentParser(
+        prog="pyg-aggnn bench evaluation_scale", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 5000, 10000])
     parser.add_argument("--networks", type=int, default=2, help="networks per size")
     parser.add_argument("--slots", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     from lightning_modules.primal_dual import PrimalDualModule
