@@ -17,6 +17,7 @@ still holds the lock and no shard is written, then the parents it made, if empty
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
 import errno
 import multiprocessing
@@ -37,9 +38,11 @@ from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.data.config import canonical_json
 from pyg_aggnn.data.generation_config import GenerationConfig
 from pyg_aggnn.data.manifest import (
+    PART_MANIFESTS,
     generator_versions,
     load_manifest,
     new_manifest,
+    part_manifest_file,
     read_shard,
     record_shard,
 )
@@ -58,7 +61,7 @@ from pyg_aggnn.data.storage import (
     write_json,
 )
 
-__all__ = ["generate_dataset", "main"]
+__all__ = ["generate_dataset", "parse_part", "part_shards", "main"]
 
 
 @dataclass(frozen=True)
@@ -176,9 +179,11 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
-def _plan(directory: Path, config: GenerationConfig, manifest: dict) -> tuple[list, list, int, int]:
+def _plan(
+    directory: Path, config: GenerationConfig, manifest: dict, only: set[str] | None = None
+) -> tuple[list, list, int, int]:
     """Shards to (re)build, problems found in recorded shards, samples already done and
-    recorded shards verified against the manifest.
+    recorded shards verified against the manifest; ``only`` these shard files if given.
     """
     tasks, problems, done, verified = [], [], 0, 0
     for split, spec in config.splits.items():
@@ -186,6 +191,8 @@ def _plan(directory: Path, config: GenerationConfig, manifest: dict) -> tuple[li
         for shard in range(spec.num_shards):
             start, stop = spec.shard_bounds(shard)
             name = shard_file(split, shard)
+            if only is not None and name not in only:
+                continue
             entry = recorded.get(name)
             problem = None if entry is None else read_shard(directory, entry)
             if entry is not None and not isinstance(problem, str):
@@ -199,6 +206,52 @@ def _plan(directory: Path, config: GenerationConfig, manifest: dict) -> tuple[li
     return tasks, problems, done, verified
 
 
+# ---------------------------------------------------------------------- parts
+def parse_part(text: str) -> tuple[int, int]:
+    """``"I/N"`` as ``(I, N)``, with ``1 <= I <= N``.
+
+    Raises:
+        ValueError: ``text`` is not of that form.
+    """
+    index, _, count = str(text).partition("/")
+    try:
+        part = (int(index), int(count))
+    except ValueError:
+        raise ValueError(f"--part must be I/N, the I-th of N parts, got {text!r}") from None
+    if not 1 <= part[0] <= part[1]:
+        raise ValueError(f"--part I/N needs 1 <= I <= N, got {text!r}")
+    return part
+
+
+def _check_part(part: tuple[int, int]) -> tuple[int, int]:
+    if (
+        not isinstance(part, tuple | list)
+        or len(part) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in part)
+        or not 1 <= part[0] <= part[1]
+    ):
+        raise ValueError(f"part must be (I, N) with 1 <= I <= N, got {part!r}")
+    return int(part[0]), int(part[1])
+
+
+def part_shards(config: GenerationConfig, part: tuple[int, int]) -> list[str]:
+    """The shard files of part ``(I, N)``: every ``N``-th shard, starting at the ``I``-th,
+    in the order of the splits and of the shards (so every part gets shards of every
+    large split, and the parts are disjoint and cover the dataset).
+    """
+    index, count = _check_part(part)
+    names = [
+        shard_file(split, shard)
+        for split, spec in config.splits.items()
+        for shard in range(spec.num_shards)
+    ]
+    return names[index - 1 :: count]
+
+
+def _lock_file(index: int, count: int) -> str:
+    return f".part-{index}-of-{count}.lock"
+
+
 # ---------------------------------------------------------------------- generation
 def generate_dataset(
     config: GenerationConfig,
@@ -209,8 +262,15 @@ def generate_dataset(
     progress: bool = True,
     fsync: bool = True,
     stream: IO[str] | None = None,
+    part: tuple[int, int] | None = None,
 ) -> Path:
     """Generate (or resume, verify, repair) the dataset of ``config`` under ``root``.
+
+    With ``part=(I, N)`` only the shards of :func:`part_shards` are generated (the same
+    bytes as in a run over everything) and recorded in their own manifest, so that ``N``
+    jobs (a cluster job array) can write one dataset directory at once; a run without
+    ``part`` then verifies every shard the parts wrote, generates what is missing and
+    completes ``manifest.json``.
 
     Args:
         config: what to generate.
@@ -225,6 +285,8 @@ def generate_dataset(
         progress: show progress on ``stream`` (default: ``True``).
         fsync: flush every file to the disk before renaming it (default: ``True``).
         stream: where progress and messages go (default: ``sys.stderr``).
+        part: ``(I, N)``, the ``I``-th of ``N`` disjoint parts (``1 <= I <= N``);
+            default: everything. Not with ``repair``, which is the final run's job.
 
     Returns:
         The dataset directory.
@@ -236,11 +298,23 @@ def generate_dataset(
             longer reproduces the recorded bytes.
     """
     check_positive_int("workers", workers)
+    own = None
+    if part is not None:
+        part = _check_part(part)
+        if repair:
+            raise ValueError(
+                f"repair=True with part={part}: repairing is done by the run without a part"
+            )
+        own = set(part_shards(config, part))
     stream = sys.stderr if stream is None else stream
     directory = Path(root) / config.directory_name(name)
     canonical = config.to_dict()
     with _single_thread():
-        needed = _estimate_bytes(config) - _present_bytes(directory)
+        needed = _estimate_bytes(config)
+    if own is not None:
+        shards = sum(spec.num_shards for spec in config.splits.values())
+        needed = needed * len(own) // shards
+    needed -= _present_bytes(directory, own)
     ancestor = _existing_ancestor(directory)
     free = shutil.disk_usage(ancestor).free
     if needed > free:
@@ -250,19 +324,31 @@ def generate_dataset(
         )
     created = create_directory(directory)
     start, finished = time.perf_counter(), False
+    # a part's own files (its temporary files are the only ones it may remove: the other
+    # parts write theirs meanwhile)
+    targets = None if part is None else {*own, part_manifest_file(*part)}
     try:
-        with DirectoryLock(directory):
+        with contextlib.ExitStack() as locks:
+            lock = locks.enter_context(DirectoryLock(directory, shared=part is not None))
             try:
+                if part is not None:  # one run per part at a time
+                    part_lock = directory / _lock_file(*part)
+                    part_lock.touch()
+                    locks.enter_context(DirectoryLock(part_lock))
+                    locks.callback(part_lock.unlink, missing_ok=True)  # before letting go
+                remove_temporary_files(directory, targets)  # what killed writers left
                 for split in config.splits:
                     (directory / split).mkdir(exist_ok=True)
                 verified, written = _generate_locked(
-                    directory, config, canonical, workers, repair, progress, fsync, stream
+                    directory, config, canonical, workers, repair, progress, fsync, stream, part
                 )
                 finished = True
             finally:
-                remove_temporary_files(directory)
+                remove_temporary_files(directory, targets)
                 if not finished and directory.absolute() in created:
-                    if not _present_bytes(directory):  # nothing worth resuming
+                    alone = part is None or lock.try_exclusive()
+                    parts = any(directory.glob(PART_MANIFESTS))
+                    if alone and not parts and not _present_bytes(directory):  # nothing to resume
                         shutil.rmtree(directory, ignore_errors=True)
     except OSError as error:
         raise _write_error(error) from None
@@ -270,20 +356,32 @@ def generate_dataset(
         if not finished:  # never the dataset directory unlocked: another run may own it
             remove_empty_directories([p for p in created if p != directory.absolute()])
     if progress:
-        size = _present_bytes(directory) / 1e6
+        size = _present_bytes(directory, own) / 1e6
+        what = "" if part is None else f" part {part[0]}/{part[1]}:"
+        episodes = sum(s.count for s in config.splits.values())
+        if own is not None:
+            episodes = sum(
+                spec.shard_bounds(k)[1] - spec.shard_bounds(k)[0]
+                for split, spec in config.splits.items()
+                for k in range(spec.num_shards)
+                if shard_file(split, k) in own
+            )
         print(
-            f"generate: {directory}: {verified} shard(s) verified, {written} written, "
-            f"{sum(s.count for s in config.splits.values())} episodes, {size:.1f} MB, "
-            f"{time.perf_counter() - start:.1f} s",
+            f"generate: {directory}:{what} {verified} shard(s) verified, {written} written, "
+            f"{episodes} episodes, {size:.1f} MB, {time.perf_counter() - start:.1f} s",
             file=stream,
         )
     return directory
 
 
-def _present_bytes(directory: Path) -> int:
+def _present_bytes(directory: Path, only: set[str] | None = None) -> int:
+    """Bytes of the shard files in ``directory`` (``only`` these, if given)."""
     if not directory.is_dir():
         return 0
-    return sum(path.stat().st_size for path in directory.glob("*/shard-*.pt"))
+    paths = directory.glob("*/shard-*.pt")
+    if only is not None:
+        paths = [p for p in paths if str(p.relative_to(directory)) in only]
+    return sum(path.stat().st_size for path in paths)
 
 
 def _write_error(error: OSError) -> DatasetError:
@@ -295,8 +393,7 @@ def _write_error(error: OSError) -> DatasetError:
     return DatasetError(f"{reason}{where}{hint}")
 
 
-def _generate_locked(directory, config, canonical, workers, repair, progress, fsync, stream):
-    remove_temporary_files(directory)
+def _generate_locked(directory, config, canonical, workers, repair, progress, fsync, stream, part):
     config_path = directory / CONFIG_FILE
     text = canonical_json(canonical).encode("ascii")
     if config_path.exists():
@@ -311,12 +408,20 @@ def _generate_locked(directory, config, canonical, workers, repair, progress, fs
         manifest = load_manifest(directory, config)
     except DatasetError as error:
         if not repair:
-            raise DatasetError(f"{error}; --repair rebuilds it from the shards") from None
+            how = "--repair" if part is None else "a run without --part, with --repair,"
+            raise DatasetError(f"{error}; {how} rebuilds it from the shards") from None
         print(f"generate: rebuilding {MANIFEST_FILE} from the shards: {error}", file=stream)
         manifest = new_manifest(config)
         _adopt_shards(directory, config, manifest, canonical, workers, fsync, stream)
-    tasks, problems, done, verified = _plan(directory, config, manifest)
-    if problems and manifest["complete"] and not repair:
+    if part is None:  # the run over everything: it records in manifest.json
+        _merge_parts(directory, config, manifest, stream)
+        file, record, view, only = MANIFEST_FILE, manifest, manifest, None
+    else:  # a part records its shards in its own manifest, beside what manifest.json knows
+        file = part_manifest_file(*part)
+        record = load_manifest(directory, config, file)
+        view, only = _with_entries_of(manifest, record), set(part_shards(config, part))
+    tasks, problems, done, verified = _plan(directory, config, view, only)
+    if problems and view["complete"] and not repair:
         listing = "\n  ".join(problems)
         raise DatasetError(
             f"{len(problems)} shard(s) of {directory} do not match the manifest:\n  {listing}\n"
@@ -325,12 +430,13 @@ def _generate_locked(directory, config, canonical, workers, repair, progress, fs
     for problem in problems:
         print(f"generate: regenerating {problem}", file=stream)
     versions = generator_versions()
-    if any(t.expected_sha256 is None for t in tasks) and manifest["generator"] != versions:
+    started = [record["generator"]] + ([manifest["generator"]] if _has_shards(manifest) else [])
+    if any(t.expected_sha256 is None for t in tasks) and any(g != versions for g in started):
         raise DatasetError(
-            f"{directory} was started with {manifest['generator']}, this is {versions}; "
+            f"{directory} was started with {started[-1]}, this is {versions}; "
             "finish it with the same versions or delete it"
         )
-    total = sum(s.count for s in config.splits.values())
+    total = done + sum(t.stop - t.start for t in tasks)
     bar = _Progress(total, done, progress, stream)
     mismatches = []
     try:
@@ -340,8 +446,8 @@ def _generate_locked(directory, config, canonical, workers, repair, progress, fs
                 if result["mismatch"]:
                     mismatches.append(result["entry"]["file"])
                 else:
-                    record_shard(manifest, result["split"], result["entry"])
-                    write_json(directory / MANIFEST_FILE, manifest, fsync=fsync)
+                    record_shard(record, result["split"], result["entry"])
+                    write_json(directory / file, record, fsync=fsync)
                 bar.update(result["entry"]["stop"] - result["entry"]["start"])
     finally:
         bar.close()
@@ -349,12 +455,62 @@ def _generate_locked(directory, config, canonical, workers, repair, progress, fs
         raise DatasetError(
             f"regenerating {', '.join(mismatches)} gave bytes other than those the manifest "
             f"records: this code ({generator_versions()}) no longer reproduces the dataset "
-            f"made by {manifest['generator']}; generate it anew in another root"
+            f"made by {view['generator']}; generate it anew in another root"
         )
-    if not manifest["complete"] or tasks:
-        manifest["complete"] = True
-        write_json(directory / MANIFEST_FILE, manifest, fsync=fsync)
+    if part is None:
+        if not manifest["complete"] or tasks:
+            manifest["complete"] = True
+            write_json(directory / MANIFEST_FILE, manifest, fsync=fsync)
+        for path in [*directory.glob(PART_MANIFESTS), *directory.glob(_lock_file("*", "*"))]:
+            path.unlink()  # merged; no part can be running (this run holds the lock alone)
     return verified, len(tasks)
+
+
+def _has_shards(manifest: dict) -> bool:
+    return any(recorded["shards"] for recorded in manifest["splits"].values())
+
+
+def _with_entries_of(manifest: dict, record: dict) -> dict:
+    """``record`` (a part's manifest) plus the entries of ``manifest`` it lacks, with the
+    completeness of ``manifest``: what a part checks its shards against.
+    """
+    view = copy.deepcopy(record)
+    view["complete"] = manifest["complete"]
+    for split, recorded in manifest["splits"].items():
+        known = {e["file"] for e in view["splits"][split]["shards"]}
+        for entry in recorded["shards"]:
+            if entry["file"] not in known:
+                record_shard(view, split, entry)
+    return view
+
+
+def _merge_parts(directory: Path, config: GenerationConfig, manifest: dict, stream) -> None:
+    """Record in ``manifest`` the shards that the parts' manifests record and it does not
+    (:func:`_plan` then verifies their bytes like any recorded shard).
+
+    Raises:
+        DatasetError: a part's manifest is damaged, of another config, or was written by
+            other versions than the dataset's.
+    """
+    merged, parts = 0, sorted(directory.glob(PART_MANIFESTS))
+    for path in parts:
+        record = load_manifest(directory, config, path.name)
+        if _has_shards(record) and record["generator"] != manifest["generator"]:
+            raise DatasetError(
+                f"{path} was written with {record['generator']}, the dataset with "
+                f"{manifest['generator']}; finish it with the same versions or delete it"
+            )
+        for split, recorded in record["splits"].items():
+            known = {e["file"] for e in manifest["splits"][split]["shards"]}
+            for entry in recorded["shards"]:
+                if entry["file"] not in known:
+                    record_shard(manifest, split, entry)
+                    merged += 1
+    if parts:
+        print(
+            f"generate: {merged} shard(s) recorded by {len(parts)} part(s), verifying them",
+            file=stream,
+        )
 
 
 def _adopt_shards(directory, config, manifest, canonical, workers, fsync, stream) -> None:
@@ -428,6 +584,14 @@ def main(argv: list[str] | None = None) -> int:
         help="regenerate shards that fail verification; rebuild a damaged manifest.json "
         "from the shards whose bytes match the regenerated ones",
     )
+    parser.add_argument(
+        "--part",
+        default=None,
+        metavar="I/N",
+        help="write only the I-th of N disjoint sets of shards (one job of a job array; "
+        "parts may run at once on one directory); a final run without --part verifies "
+        "them and completes the manifest",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument(
         "--no-fsync", action="store_true", help="do not flush files to disk (faster, less safe)"
@@ -435,6 +599,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         check_positive_int("--workers", args.workers)
+        part = None if args.part is None else parse_part(args.part)
+        if part is not None and args.repair:
+            raise ValueError("--repair with --part: repair in the final run, without --part")
         config = GenerationConfig.from_file(args.config)
         name = args.name if args.name is not None else Path(args.config).stem
         directory = generate_dataset(
@@ -445,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
             repair=args.repair,
             progress=not args.quiet,
             fsync=not args.no_fsync,
+            part=part,
         )
     except KeyboardInterrupt:
         print("pyg-aggnn generate: interrupted; run the same command to resume", file=sys.stderr)

@@ -9,7 +9,9 @@
           "sha256": <hex>, "bytes": <size>}, ...]}}}
 
 Shards are listed in sample order; ``complete`` becomes true once every shard is
-recorded. Nothing in it depends on timing or on the number of workers, so an interrupted
+recorded. A part of ``pyg-aggnn generate --part I/N`` records its shards in
+``manifest.part-I-of-N.json`` (same layout, never complete); the run without ``--part``
+merges those into ``manifest.json`` and removes them. Nothing in it depends on timing or on the number of workers, so an interrupted
 and resumed run ends with the same bytes as an uninterrupted one.
 """
 
@@ -23,7 +25,15 @@ import torch
 from pyg_aggnn.data.generation_config import SCHEMA_VERSION, GenerationConfig
 from pyg_aggnn.data.storage import MANIFEST_FILE, DatasetError, read_json, sha256_hex
 
-__all__ = ["generator_versions", "new_manifest", "load_manifest", "record_shard", "read_shard"]
+__all__ = [
+    "PART_MANIFESTS",
+    "generator_versions",
+    "new_manifest",
+    "load_manifest",
+    "part_manifest_file",
+    "record_shard",
+    "read_shard",
+]
 
 
 def generator_versions() -> dict[str, str]:
@@ -48,14 +58,22 @@ def new_manifest(config: GenerationConfig) -> dict[str, Any]:
     }
 
 
-def load_manifest(directory: Path, config: GenerationConfig) -> dict[str, Any]:
+def load_manifest(
+    directory: Path, config: GenerationConfig, file: str = MANIFEST_FILE
+) -> dict[str, Any]:
     """The manifest in ``directory`` (a new one if there is none), checked against ``config``.
+
+    Args:
+        directory: the dataset directory.
+        config: the config the dataset must belong to.
+        file: the manifest's file name (default: ``manifest.json``; a part of
+            ``pyg-aggnn generate --part`` keeps its own, see :func:`part_manifest_file`).
 
     Raises:
         DatasetError: the manifest cannot be read, lacks an entry it must have, or
             belongs to another config.
     """
-    path = Path(directory) / MANIFEST_FILE
+    path = Path(directory) / file
     if not path.exists():
         return new_manifest(config)
     manifest = read_json(path)
@@ -69,6 +87,15 @@ def load_manifest(directory: Path, config: GenerationConfig) -> dict[str, Any]:
     if problem is not None:
         raise DatasetError(f"{path} is damaged: {problem}")
     return manifest
+
+
+#: The manifests of the parts of a dataset (a glob pattern).
+PART_MANIFESTS = "manifest.part-*-of-*.json"
+
+
+def part_manifest_file(index: int, count: int) -> str:
+    """The manifest of part ``index`` of ``count`` (``pyg-aggnn generate --part I/N``)."""
+    return f"manifest.part-{index}-of-{count}.json"
 
 
 _ENTRY_TYPES = {"file": str, "start": int, "stop": int, "sha256": str, "bytes": int}

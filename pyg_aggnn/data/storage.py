@@ -21,7 +21,7 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -166,10 +166,19 @@ def read_json(path: Path) -> Any:
         raise DatasetError(f"{path} cannot be read: {error}") from None
 
 
-def remove_temporary_files(directory: Path) -> list[Path]:
-    """Delete temporary files left by killed writers under ``directory``."""
+def remove_temporary_files(directory: Path, targets: Collection[str] | None = None) -> list[Path]:
+    """Delete temporary files left by killed writers under ``directory``.
+
+    Args:
+        directory: where to look (recursively).
+        targets: only the temporary files of these files (paths relative to
+            ``directory``); default: every temporary file.
+    """
     removed = []
     for tmp in sorted(Path(directory).rglob(f".*{_TMP_MARK}*")):
+        target = str(tmp.relative_to(directory).with_name(tmp.name[1:].split(_TMP_MARK)[0]))
+        if targets is not None and target not in targets:
+            continue
         if tmp.is_file():
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
@@ -221,23 +230,27 @@ def _same_directory(fd: int, directory: Path) -> bool:
 
 
 class DirectoryLock:
-    """An exclusive, non-blocking ``flock`` on a directory (released when the process dies).
+    """A non-blocking ``flock`` on a directory (or file), released when the process dies.
 
-    Taking it fails with :class:`DatasetError` if another process holds it, or if the
-    directory was removed (by the holder) between opening and locking it.
+    Taking it fails with :class:`DatasetError` if another process holds it (any lock
+    for an exclusive one, an exclusive one for a shared one), or if the directory was
+    removed (by the holder) between opening and locking it.
 
     Args:
-        directory: the directory to lock.
+        directory: the directory (or existing file) to lock.
+        shared: a shared lock, which other shared locks may hold at the same time (the
+            parts of ``pyg-aggnn generate --part``); default: exclusive.
     """
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, shared: bool = False):
         self.directory = Path(directory)
+        self.shared = shared
         self._fd: int | None = None
 
     def __enter__(self) -> DirectoryLock:
         fd = os.open(self.directory, os.O_RDONLY)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise DatasetError(
@@ -251,6 +264,14 @@ class DirectoryLock:
             )
         self._fd = fd
         return self
+
+    def try_exclusive(self) -> bool:
+        """Turn a held shared lock into an exclusive one if no other process holds one."""
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None:

@@ -324,3 +324,158 @@ def test_kill_9_at_random_moments_then_resume_is_byte_identical(tmp_path):
     _generate_in_subprocess(config, root)
     assert _tree(path) == _tree(reference)
     assert WirelessDataset(path, "val").verify() == []
+
+
+# ---------------------------------------------------------------------- --part I/N
+def _shards(config):
+    return [
+        f"{split}/shard-{k:05d}.pt"
+        for split, s in config.splits.items()
+        for k in range(s.num_shards)
+    ]
+
+
+def test_part_shards_are_disjoint_and_cover_every_shard():
+    config = GenerationConfig.from_file(TINY)
+    every = _shards(config)
+    for count in (1, 2, 3, len(every), len(every) + 2):
+        parts = [generate_module.part_shards(config, (i, count)) for i in range(1, count + 1)]
+        assert sorted(name for part in parts for name in part) == sorted(every)
+        assert sum(len(part) for part in parts) == len(every)  # disjoint
+        assert max(map(len, parts)) - min(map(len, parts)) <= 1  # balanced
+
+
+def test_three_parts_at_once_then_a_final_run_equal_one_run(tmp_path, reference):
+    """Three job-array jobs on one directory, in separate processes at the same time."""
+    root = tmp_path / "datasets"
+    jobs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pyg_aggnn.cli",
+                "generate",
+                "--config",
+                str(TINY),
+                "--root",
+                str(root),
+                "--name",
+                "tiny",
+                "--part",
+                f"{i}/3",
+                "--quiet",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in (1, 2, 3)
+    ]
+    for job in jobs:
+        out, err = job.communicate(timeout=120)
+        assert job.returncode == 0, err
+    path = root / reference[0].name
+    tree = _tree(path)
+    config = GenerationConfig.from_file(TINY)
+    assert "manifest.json" not in tree  # not a dataset yet
+    for i in (1, 2, 3):
+        own = generate_module.part_shards(config, (i, 3))
+        recorded = json.loads(tree[f"manifest.part-{i}-of-3.json"])
+        files = [e["file"] for s in recorded["splits"].values() for e in s["shards"]]
+        assert sorted(files) == sorted(own) and recorded["complete"] is False
+        for name in own:  # the same bytes as the same shard of a single run
+            assert tree[name] == reference[1][name]
+    with pytest.raises(DatasetError, match="incomplete|manifest"):
+        WirelessDataset(path, "train")
+    stream = io.StringIO()
+    _generate(root, progress=True, stream=stream)
+    assert "7 shard(s) recorded by 3 part(s)" in stream.getvalue()
+    assert "7 shard(s) verified, 0 written" in stream.getvalue()
+    assert _tree(path) == reference[1]  # byte-identical, the parts' files gone
+    assert not list(path.glob(".part-*"))
+
+
+def test_a_final_run_generates_the_parts_that_never_ran(tmp_path, reference):
+    _generate(tmp_path, part=(2, 3))
+    stream = io.StringIO()
+    _generate(tmp_path, progress=True, stream=stream)
+    assert "2 shard(s) verified, 5 written" in stream.getvalue()
+    assert _tree(tmp_path / reference[0].name) == reference[1]
+
+
+def test_a_damaged_shard_of_a_part_is_regenerated_by_the_final_run(tmp_path, reference):
+    for i in (1, 2, 3):
+        _generate(tmp_path, part=(i, 3))
+    path = tmp_path / reference[0].name
+    victim = path / generate_module.part_shards(GenerationConfig.from_file(TINY), (2, 3))[0]
+    victim.write_bytes(victim.read_bytes()[:-10])
+    stream = io.StringIO()
+    _generate(tmp_path, progress=True, stream=stream)
+    assert f"regenerating {victim.relative_to(path)}: truncated" in stream.getvalue()
+    assert _tree(path) == reference[1]
+
+
+def test_a_part_resumes_and_over_a_complete_dataset_only_verifies(tmp_path, reference):
+    _generate(tmp_path, part=(1, 2))
+    path = tmp_path / reference[0].name
+    before = _tree(path)
+    stream = io.StringIO()
+    _generate(tmp_path, part=(1, 2), progress=True, stream=stream)
+    assert "part 1/2: 4 shard(s) verified, 0 written" in stream.getvalue()
+    assert _tree(path) == before
+    shutil.rmtree(path)
+    shutil.copytree(reference[0], path)
+    stream = io.StringIO()
+    _generate(tmp_path, part=(2, 2), progress=True, stream=stream)
+    assert "part 2/2: 3 shard(s) verified, 0 written" in stream.getvalue()
+    assert _tree(path) == reference[1]  # no part manifest: nothing was written
+
+
+def test_parts_share_the_directory_but_not_with_a_full_run_or_their_twin(tmp_path):
+    directory = tmp_path / GenerationConfig.from_file(TINY).directory_name("tiny")
+    directory.mkdir()
+    with DirectoryLock(directory, shared=True):  # a part at work
+        with pytest.raises(DatasetError, match="being written by another process"):
+            _generate(tmp_path)
+        _generate(tmp_path, part=(1, 3))  # another part may run
+        (directory / ".part-2-of-3.lock").touch()
+        with DirectoryLock(directory / ".part-2-of-3.lock"):  # part 2 at work
+            with pytest.raises(DatasetError, match="part-2-of-3.lock is being written"):
+                _generate(tmp_path, part=(2, 3))
+    with DirectoryLock(directory):  # a full run at work
+        with pytest.raises(DatasetError, match="being written by another process"):
+            _generate(tmp_path, part=(3, 3))
+
+
+def test_a_part_of_another_version_is_refused_by_the_final_run(tmp_path, reference):
+    _generate(tmp_path, part=(1, 2))
+    path = tmp_path / reference[0].name
+    manifest_path = path / "manifest.part-1-of-2.json"
+    recorded = json.loads(manifest_path.read_text())
+    recorded["generator"] = {"pyg_aggnn": "0.0.1", "torch": "1.0"}
+    manifest_path.write_text(json.dumps(recorded))
+    with pytest.raises(DatasetError, match="manifest.part-1-of-2.json was written with"):
+        _generate(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("3", "must be I/N"), ("a/b", "must be I/N"), ("0/3", "1 <= I <= N"), ("4/3", "1 <= I <= N")],
+)
+def test_bad_part_exits_2_and_writes_nothing(tmp_path, capsys, value, message):
+    argv = ["generate", "--config", str(TINY), "--root", str(tmp_path / "d"), "--part", value]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--part" in err and message in err and repr(value) in err
+    assert not (tmp_path / "d").exists()
+
+
+def test_part_with_repair_is_refused(tmp_path, capsys):
+    with pytest.raises(ValueError, match=r"repair=True with part=\(1, 2\)"):
+        _generate(tmp_path, part=(1, 2), repair=True)
+    with pytest.raises(ValueError, match="part must be"):
+        _generate(tmp_path, part=(3, 2))
+    argv = ["generate", "--config", str(TINY), "--root", str(tmp_path), "--part", "1/2", "--repair"]
+    assert cli.main(argv) == 2
+    assert "--repair with --part" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
