@@ -33,14 +33,15 @@ class SlotGraph(NamedTuple):
     Attributes:
         x: ``[S * N, F_in]`` node inputs; row ``s * N + i`` is link ``i`` at slot ``s``.
         edge_index: ``[2, E']`` edges ``j -> i`` of each slot's graph, sorted by receiver.
-        edge_weight: ``[E']`` compressed, receiver-normalised shift weights.
+        edge_weight: ``[E']`` compressed, receiver-normalised shift weights (``None``
+            for a policy that uses none, see ``SnapshotPolicy.uses_shift_weights``).
         edge_attr: ``[E', D]`` edge features (``None`` if the model asks for none).
         num_nodes: ``S * N``.
     """
 
     x: Tensor
     edge_index: Tensor
-    edge_weight: Tensor
+    edge_weight: Tensor | None
     edge_attr: Tensor | None
     num_nodes: int
 
@@ -85,6 +86,10 @@ class SnapshotPolicy(PowerPolicy):
         self_loops: keep the direct links ``i -> i`` as edges (default: ``True``).
     """
 
+    #: Whether :meth:`snapshot_logits` reads ``graph.edge_weight`` (the normalised shift
+    #: weights); a subclass that does not sets it to ``False`` and skips computing them.
+    uses_shift_weights: bool = True
+
     def __init__(
         self,
         features: Sequence[str] = ("state", "direct_gain"),
@@ -120,9 +125,11 @@ class SnapshotPolicy(PowerPolicy):
         edge_index = batch.edge_index
         reference = shift.node_reference(batch, self.gain_scale)[edge_index[1]]  # [E]
         raw = batch.edge_weight[:, slots].to(x.dtype)  # [E, S]
-        weight = shift.normalized_shift(
-            edge_index, raw, num_nodes, reference, self.compress, self.normalization
-        )
+        weight = None
+        if self.uses_shift_weights or "shift" in self.edge_features:
+            weight = shift.normalized_shift(
+                edge_index, raw, num_nodes, reference, self.compress, self.normalization
+            )
         keep = raw > 0
         if not self.self_loops:
             keep &= (edge_index[0] != edge_index[1])[:, None]
@@ -137,11 +144,14 @@ class SnapshotPolicy(PowerPolicy):
                 attrs.append(weight[edge, slot])
             else:
                 rev = reverse_edges(edge_index, num_nodes, edge)
-                gain = batch.edge_gain[:, slots].to(x.dtype)[rev.clamp_min(0), slot]
+                # one gather from the flat [E, T] gains: entry (rev, first slot + slot)
+                flat = rev.clamp_min(0) * batch.edge_gain.size(1) + (slots.start + slot)
+                gain = batch.edge_gain.reshape(-1)[flat].to(x.dtype)
                 gain = torch.where(rev >= 0, gain, 0.0)
                 attrs.append(shift.compress_gain(gain, reference[edge]))
         edge_attr = torch.stack(attrs, dim=1) if attrs else None
-        return SlotGraph(x, graph_edges, weight[edge, slot], edge_attr, count * num_nodes)
+        edge_weight = None if weight is None else weight[edge, slot]
+        return SlotGraph(x, graph_edges, edge_weight, edge_attr, count * num_nodes)
 
     def snapshot_logits(self, graph: SlotGraph) -> Tensor:
         """Logits ``[S * N]`` of every node of the stacked graphs (the override point)."""

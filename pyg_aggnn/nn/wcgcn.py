@@ -55,6 +55,8 @@ class WCGCN(SnapshotPolicy):
         - **output:** logits :math:`(N)`, or :math:`(N, T)` with ``all_slots=True``
     """
 
+    uses_shift_weights = False  # the edge inputs are its edge_features only
+
     def __init__(
         self,
         features: Sequence[str] = ("direct_gain", "link_weight"),

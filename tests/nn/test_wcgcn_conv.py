@@ -52,3 +52,49 @@ def test_messages_end_with_a_relu_and_the_update_with_a_plain_layer():
     assert bool((messages >= 0).all())
     assert conv.mlp2.plain_last
     assert not conv.mlp1.plain_last
+
+
+def _graph(num_nodes=40, num_edges=300, seed=0, sort=True):
+    g = torch.Generator().manual_seed(seed)
+    edge_index = torch.randint(0, num_nodes, (2, num_edges), generator=g)
+    edge_index = edge_index[:, edge_index[0] != edge_index[1]]
+    edge_index = edge_index[:, edge_index[1] < num_nodes - 3]  # the last nodes hear nobody
+    if sort:
+        edge_index = edge_index[:, torch.argsort(edge_index[1] * num_nodes + edge_index[0])]
+    return edge_index
+
+
+@pytest.mark.parametrize("sort", [True, False])
+@pytest.mark.parametrize("edge_channels", [2, 0])
+def test_fused_blocks_equal_propagate_and_the_node_by_node_reference(sort, edge_channels):
+    torch.manual_seed(2)
+    conv = WCGCNConv(3, edge_channels, message_channels=[8, 6], update_channels=[5, 2]).double()
+    edge_index = _graph(sort=sort)
+    x = torch.randn(40, 3, dtype=torch.float64)
+    edge_attr = torch.randn(edge_index.size(1), edge_channels, dtype=torch.float64)
+    reference = loop_reference(conv, x, edge_index, edge_attr)
+    conv.fused = False
+    torch.testing.assert_close(conv(x, edge_index, edge_attr), reference)
+    conv.fused = True
+    for block in (1, 7, 64, 1 << 13):  # receivers split across blocks, and one block
+        conv.block_edges = block
+        with torch.no_grad():
+            torch.testing.assert_close(conv(x, edge_index, edge_attr), reference)
+    torch.testing.assert_close(conv(x, edge_index, edge_attr), reference)  # with autograd
+
+
+def test_fused_gradients_equal_propagate():
+    torch.manual_seed(3)
+    conv = WCGCNConv(3, 2, message_channels=[8, 6], update_channels=[5, 2]).double()
+    edge_index = _graph()
+    x = torch.randn(40, 3, dtype=torch.float64, requires_grad=True)
+    edge_attr = torch.randn(edge_index.size(1), 2, dtype=torch.float64)
+    grads = []
+    for fused in (True, False):
+        conv.fused = fused
+        conv.zero_grad()
+        x.grad = None
+        (conv(x, edge_index, edge_attr) ** 2).sum().backward()
+        grads.append([x.grad.clone(), *(p.grad.clone() for p in conv.parameters())])
+    for fused_grad, propagate_grad in zip(*grads):
+        torch.testing.assert_close(fused_grad, propagate_grad)
