@@ -54,8 +54,8 @@ class WCGCNConv(MessagePassing):
     the node term is computed once per node and gathered, and no ``[E, F + D]``
     concatenation is formed. :math:`\mathrm{MLP}_1` and the maximum run over blocks of
     :attr:`block_edges` edges without autograd (the temporaries stay in the cache; the
-    maximum starts from zero, exact because the messages end with a ReLU), or over all
-    edges at once with it.
+    maximum starts from zero, exact because the messages end with a ReLU). With autograd
+    (training) the layer runs PyG's ``propagate``, whose gradients it then has.
     """
 
     def __init__(
@@ -98,7 +98,7 @@ class WCGCNConv(MessagePassing):
     block_edges = 1 << 13
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
-        if not self.fused:
+        if not self.fused or (torch.is_grad_enabled() and self._needs_grad(x, edge_attr)):
             # propagate_type: (x: Tensor, edge_attr: Tensor)
             return self.propagate(edge_index, x=x, edge_attr=edge_attr)
         first = self.mlp1.lins[0]
@@ -107,16 +107,18 @@ class WCGCNConv(MessagePassing):
         pooled = self._pooled_messages(node_term, edge_attr, edge_weight, edge_index, x.size(0))
         return self.mlp2(torch.cat([x, pooled], dim=-1))
 
+    def _needs_grad(self, x: Tensor, edge_attr: Tensor) -> bool:
+        return (
+            x.requires_grad
+            or edge_attr.requires_grad
+            or any(p.requires_grad for p in self.parameters())
+        )
+
     def _messages(self, node_term: Tensor, edge_attr: Tensor, edge_weight: Tensor) -> Tensor:
         """``MLP1([x_j, e_ji])`` of edges whose senders' node terms are ``node_term``."""
         hidden = node_term
         if self.edge_channels:
             hidden = torch.addmm(hidden, edge_attr, edge_weight)
-        if torch.is_grad_enabled():
-            hidden = torch.relu(hidden)
-            for lin in self.mlp1.lins[1:]:
-                hidden = torch.relu(lin(hidden))
-            return hidden
         hidden = hidden.relu_()
         for lin in self.mlp1.lins[1:]:
             hidden = torch.addmm(lin.bias, hidden, lin.weight.t()).relu_()
@@ -134,12 +136,6 @@ class WCGCNConv(MessagePassing):
         src, dst = edge_index
         channels = self.message_channels[-1]
         out = node_term.new_zeros(num_nodes, channels)
-        if torch.is_grad_enabled() and any(
-            t.requires_grad for t in (node_term, edge_attr, edge_weight)
-        ):
-            hidden = self._messages(node_term.index_select(0, src), edge_attr, edge_weight)
-            index = dst[:, None].expand(-1, channels)
-            return out.scatter_reduce(0, index, hidden, "amax", include_self=True)
         # receiver-sorted edges (as slot graphs are): a block's receivers are a range, and
         # the scatter touches only those rows (a scatter into all of ``out`` costs O(N))
         ranges = dst.numel() > 1 and bool((dst[1:] >= dst[:-1]).all())
