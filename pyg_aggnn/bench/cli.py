@@ -12,8 +12,9 @@ Measurements in depth, each with its own options (``pyg-aggnn bench NAME --help`
 ``wmmse_speed`` (batched torch WMMSE next to two batched dense NumPy references),
 ``dataset_throughput`` (``pyg-aggnn generate`` throughput and read-back rate),
 ``evaluation_scale`` (seconds per network of every evaluated method vs size) and
-``train_quality`` (training quality against the baselines over seeds; run from a
-checkout, it reads ``configs/``).
+``train_quality`` (training quality against the baselines over seeds) and
+``train_throughput`` (model-based training, networks per second, against a plain PyG
+loop of the same model); the last two run from a checkout: they read ``configs/``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ SCRIPTS = (
     "dataset_throughput",
     "evaluation_scale",
     "train_quality",
+    "train_throughput",
 )
 
 QUICK = {

@@ -107,3 +107,17 @@ def test_train_quality_needs_a_checkout(tmp_path, monkeypatch, capsys):
         main(["train_quality", "--seeds", "0"])
     assert raised.value.code == 2
     assert "no configs/ folder here" in capsys.readouterr().err
+
+
+def test_train_throughput_times_both_loops_on_the_same_episodes(capsys):
+    from pyg_aggnn.bench import train_throughput
+
+    config, _ = train_throughput.SETTINGS["wcgcn_gaussian_ic_k10"]
+    extra = ["--data.train_size", "128"]
+    plain = train_throughput.plain_pyg_loop(config, extra, steps=3, warmup=1)
+    ours = train_throughput.ours(config, extra, steps=3, warmup=1)
+    for result in (plain, ours):
+        assert result["batch_size"] == 64
+        assert 0 < result["median_step_s"] < 60 and result["setup_s"] >= 0
+    with pytest.raises(SystemExit):
+        train_throughput.main(["--settings", "nothing"])
