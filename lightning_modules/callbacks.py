@@ -14,7 +14,9 @@ __all__ = ["StallDetector", "StallWarning"]
 
 
 class StallWarning(UserWarning):
-    """A training run whose policy saturated or whose gradient vanished."""
+    """A training run whose policy saturated, whose gradient vanished or whose links all
+    decide alike.
+    """
 
 
 class StallDetector(Callback):
@@ -27,10 +29,16 @@ class StallDetector(Callback):
       (almost) no gradient (the module's ``last_saturated``, see
       :meth:`~lightning_modules.PrimalDualModule.saturated_fraction`), and
     * ``train/grad_norm``: the Euclidean norm of the gradient of all trainable
-      parameters (the gradient that the step's optimizer update used),
+      parameters (the gradient that the step's optimizer update used), and
+    * ``train/logit_spread``: the standard deviation of the step's logits over the
+      decisions (the module's ``last_spread``, see
+      :meth:`~lightning_modules.PrimalDualModule.logit_spread`): ``0`` when every link
+      decides alike, as a head whose ReLUs all died does, with a healthy gradient in
+      its last bias,
 
-    so both appear in ``metrics.csv``. A check *stalls* when the saturated fraction is at
-    least ``saturated`` or the gradient norm at most ``grad_norm``; after ``patience``
+    so they appear in ``metrics.csv``. A check *stalls* when the saturated fraction is at
+    least ``saturated``, the gradient norm at most ``grad_norm`` or the logit spread at
+    most ``spread``; after ``patience``
     training steps of consecutive stalled checks it warns once (on rank zero, a
     :class:`StallWarning`) with both numbers. :attr:`stalled_at` keeps the global step of that warning (``None``:
     no stall). :class:`~lightning_modules.PrimalDualModule` adds one by default
@@ -40,6 +48,8 @@ class StallDetector(Callback):
         saturated: saturated fraction that counts as stalled (default: ``0.95``).
         grad_norm: gradient norm at or below which the gradient has vanished
             (default: ``1e-7``).
+        spread: logit spread at or below which every link decides alike
+            (default: ``1e-5``).
         patience: training steps a stall must last before the warning (default: ``100``).
         every_n_steps: training steps between two checks (each check reads two numbers
             back from the device) (default: ``1``).
@@ -49,11 +59,13 @@ class StallDetector(Callback):
         self,
         saturated: float = 0.95,
         grad_norm: float = 1e-7,
+        spread: float = 1e-5,
         patience: int = 100,
         every_n_steps: int = 1,
     ):
         self.saturated = check_in_range("saturated", saturated, 0.0, 1.0)
         self.grad_norm = check_non_negative("grad_norm", grad_norm)
+        self.spread = check_non_negative("spread", spread)
         self.patience = check_positive_int("patience", patience)
         self.every_n_steps = check_positive_int("every_n_steps", every_n_steps)
         self.stalled_at: int | None = None
@@ -73,13 +85,22 @@ class StallDetector(Callback):
             return
         norm = self.gradient_norm(pl_module)
         saturated = getattr(pl_module, "last_saturated", None)
+        spread = getattr(pl_module, "last_spread", None)
         logged = {"train/grad_norm": norm}
         if saturated is not None:
             logged["train/saturated"] = saturated
+        if spread is not None:
+            logged["train/logit_spread"] = spread
         pl_module.log_dict(logged, on_step=True, on_epoch=False)
         norm = float(norm)
         fraction = float("nan") if saturated is None else float(saturated)
-        stalled = fraction >= self.saturated or norm <= self.grad_norm or not math.isfinite(norm)
+        alike = float("nan") if spread is None else float(spread)
+        stalled = (
+            fraction >= self.saturated
+            or norm <= self.grad_norm
+            or alike <= self.spread
+            or not math.isfinite(norm)
+        )
         if not stalled:
             self._since = None
             return
@@ -89,13 +110,19 @@ class StallDetector(Callback):
             name = type(getattr(pl_module, "policy", pl_module)).__name__
             if not trainer.is_global_zero:
                 return
+            alike_text = ""
+            if alike <= self.spread:
+                alike_text = (
+                    f"; its logits are the same for every link (spread {alike:.3g}): it "
+                    "cannot tell links apart (dead ReLUs, a vanished normalisation scale)"
+                )
             warnings.warn(
                 f"training of {name} has stalled for {step - self._since + 1} steps (step "
                 f"{step}): {fraction:.1%} of its outputs are saturated (no gradient passes "
-                f"them) and the gradient norm is {norm:.3g}. Its numbers are those of a "
-                "stalled policy, not of the architecture; see train/saturated and "
-                "train/grad_norm in metrics.csv (model-based: power_map='floor' or 'clip' "
-                "keep the gradient back from the bounds).",
+                f"them) and the gradient norm is {norm:.3g}{alike_text}. Its numbers are "
+                "those of a stalled policy, not of the architecture; see train/saturated, "
+                "train/grad_norm and train/logit_spread in metrics.csv (model-based: "
+                "power_map='floor' or 'clip' keep the gradient back from the bounds).",
                 StallWarning,
                 stacklevel=1,  # attributed here: filters of Lightning's modules pass it
             )

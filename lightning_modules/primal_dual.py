@@ -224,6 +224,7 @@ class PrimalDualModule(LightningModule):
         self.detect_stalls = bool(detect_stalls)
         #: Saturated fraction of the last training step's decisions (a 0-dim tensor).
         self.last_saturated: Tensor | None = None
+        self.last_spread: Tensor | None = None
         exchanges = num_exchanges or getattr(policy, "num_exchanges", None)
         self.comparison = BaselineComparison(
             baselines,
@@ -414,6 +415,7 @@ class PrimalDualModule(LightningModule):
             saturated=None
             if logits is None
             else self.saturated_fraction(logits.detach(), batch.active),
+            spread=None if logits is None else self.logit_spread(logits.detach(), batch.active),
         )
         return loss, observed
 
@@ -425,6 +427,17 @@ class PrimalDualModule(LightningModule):
         power_map = self.power_map if self.mode == "model_based" else "sigmoid"
         decided = active.to(logits.dtype)
         return (saturated(logits, power_map) * decided).sum() / decided.sum().clamp_min(1)
+
+    @staticmethod
+    def logit_spread(logits: Tensor, active: Tensor) -> Tensor:
+        """Standard deviation of the logits over the decisions (active link-slots): ``0``
+        when every link decides alike (dead ReLUs, a normalisation whose scale vanished),
+        whatever the gradient.
+        """
+        decided = active.to(logits.dtype).expand_as(logits)
+        count = decided.sum().clamp_min(1)
+        mean = (logits * decided).sum() / count
+        return (((logits - mean) ** 2 * decided).sum() / count).sqrt()
 
     def _neighbourhood(self, batch, value: Tensor) -> Tensor:
         """``value[i] + sum of value[j]`` over the links ``j`` that ``i`` interferes with
@@ -477,7 +490,7 @@ class PrimalDualModule(LightningModule):
             self.problem, batch, observed.power, observed.rates, observed.reward, observed.scored
         )
         metrics.update(loss=loss.detach(), entropy=observed.entropy, **dual_metrics(self.duals))
-        self.last_saturated = observed.saturated
+        self.last_saturated, self.last_spread = observed.saturated, observed.spread
         logged = {f"train/{k}": v for k, v in metrics.items()}
         # the x-axis of every log is the number of policy updates, exact across resumes
         logged["step"] = float(self.global_step)

@@ -48,6 +48,8 @@ class StepObservation:
         scored: ``[T, 1]`` mask of the scored slots.
         entropy: ``[]`` mean entropy of the decisions (``0`` model-based).
         saturated: ``[]`` fraction of the decisions whose logit passes no gradient.
+        spread: ``[]`` standard deviation of the decisions' logits (``0``: every link
+            decides alike, the policy cannot tell links apart).
     """
 
     layout: BatchLayout
@@ -57,3 +59,4 @@ class StepObservation:
     scored: Tensor
     entropy: Tensor
     saturated: Tensor
+    spread: Tensor | None = None

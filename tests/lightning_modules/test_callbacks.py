@@ -32,10 +32,24 @@ class BiasedPolicy(PowerPolicy):
         return out if all_slots else out[:, -1]
 
 
-def _fit(tmp_path, bias, power_map, mode="model_based", steps=30, quiet=False):
+class ConstantPolicy(PowerPolicy):
+    """One logit for every link, whatever the channel: what a head whose ReLUs all died
+    computes (its last bias), with a healthy gradient in that bias.
+    """
+
+    def __init__(self, bias: float):
+        super().__init__()
+        self.bias = nn.Parameter(torch.tensor(bias))
+
+    def logits(self, batch, all_slots: bool = False):
+        out = self.bias.expand(batch.x.shape[:2])
+        return out if all_slots else out[:, -1]
+
+
+def _fit(tmp_path, bias, power_map, mode="model_based", steps=30, quiet=False, policy=None):
     torch.manual_seed(0)
     module = PrimalDualModule(
-        BiasedPolicy(bias),
+        BiasedPolicy(bias) if policy is None else policy,
         PowerProblem(power_budget=False),
         mode=mode,
         power_map=power_map,
@@ -99,11 +113,32 @@ def test_the_same_start_with_the_clip_map_is_healthy(tmp_path):
     assert detector.stalled_at is None and not stalls
     assert max(_logged(trainer, "train/saturated")) == 0.0
     assert min(_logged(trainer, "train/grad_norm")) > 1e-4
+    assert min(_logged(trainer, "train/logit_spread")) > 1e-3  # links told apart
 
 
 def test_collapsed_bernoulli_policy_triggers_the_warning(tmp_path):
     _, detector, stalls = _fit(tmp_path, bias=-30.0, power_map="clip", mode="model_free")
     assert detector.stalled_at is not None and len(stalls) == 1
+
+
+def test_links_that_all_decide_alike_trigger_the_warning(tmp_path):
+    trainer, detector, stalls = _fit(
+        tmp_path, 0.0, "sigmoid", mode="model_free", policy=ConstantPolicy(0.0)
+    )
+    assert detector.stalled_at == 10 and len(stalls) == 1
+    assert "logits are the same for every link (spread " in str(stalls[0].message)
+    assert max(_logged(trainer, "train/logit_spread")) < 1e-8
+    assert min(_logged(trainer, "train/grad_norm")) > 1e-4  # the gradient is fine
+    assert max(_logged(trainer, "train/saturated")) == 0.0
+
+
+def test_logit_spread_is_the_standard_deviation_over_the_decisions():
+    logits = torch.tensor([[1.0, 5.0], [3.0, -7.0], [2.0, 100.0]])
+    active = torch.tensor([[True, True], [True, False], [True, False]])
+    decided = logits[active].numpy()
+    expected = float(((decided - decided.mean()) ** 2).mean() ** 0.5)
+    assert PrimalDualModule.logit_spread(logits, active).item() == pytest.approx(expected)
+    assert PrimalDualModule.logit_spread(torch.full((4, 3), 2.5), torch.ones(4, 3)).item() == 0
 
 
 def test_module_adds_a_detector_unless_there_is_one_or_it_is_disabled():
@@ -121,7 +156,14 @@ def test_module_adds_a_detector_unless_there_is_one_or_it_is_disabled():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"saturated": 1.5}, {"grad_norm": -1.0}, {"patience": 0}, {"every_n_steps": 0}]
+    "kwargs",
+    [
+        {"saturated": 1.5},
+        {"grad_norm": -1.0},
+        {"spread": -1.0},
+        {"patience": 0},
+        {"every_n_steps": 0},
+    ],
 )
 def test_bad_arguments_are_refused(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
