@@ -9,7 +9,12 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import BatchNorm
 
-from pyg_aggnn._validation import check_choice, check_non_negative, check_positive_int
+from pyg_aggnn._validation import (
+    check_choice,
+    check_finite,
+    check_non_negative,
+    check_positive_int,
+)
 from pyg_aggnn.nn import features as node_inputs
 from pyg_aggnn.nn import shift
 from pyg_aggnn.nn.delayed_diffusion import DelayedDiffusion
@@ -86,6 +91,13 @@ class AggGNN(PowerPolicy):
             zero plus uniform noise of this relative size, so that a deep single-feature
             ReLU stack passes its (non-negative) input at initialisation instead of
             starting dead; biases start at zero. (default: :obj:`0.1`)
+        readout_bias (float, optional): the readout's starting bias, i.e. about the
+            starting logit of every link; ``None`` keeps PyTorch's initialisation. A
+            low start (e.g. ``-2``: on-probability 0.12) keeps a deep single-feature
+            ReLU stack alive in model-free training: started above the level it has to
+            reach, the only way such a stack lowers every logit is to shrink its
+            activations, which kills its layers (every link then decides alike);
+            started below, it grows them. (default: :obj:`None`)
         norm (str, optional): ``"batch_norm"`` normalises every CNN layer's output per
             feature over the nodes and positions of the batch, before its ReLU, and the
             logit over the nodes (:class:`torch_geometric.nn.norm.BatchNorm`); in
@@ -115,6 +127,7 @@ class AggGNN(PowerPolicy):
         bias: bool = True,
         init_noise: float = 0.1,
         norm: str | None = None,
+        readout_bias: float | None = None,
     ):
         super().__init__()
         self.K = check_positive_int("K", K)
@@ -127,6 +140,9 @@ class AggGNN(PowerPolicy):
         self.state_channels = check_positive_int("state_channels", state_channels)
         self.gain_scale = None if gain_scale is None else float(gain_scale)
         self.init_noise = check_non_negative("init_noise", init_noise)
+        self.readout_bias = (
+            None if readout_bias is None else check_finite("readout_bias", readout_bias)
+        )
         self.diffusion = DelayedDiffusion(K, compress=compress, normalization=normalization)
         self.in_channels = node_inputs.num_node_features(self.features, state_channels)
         channels = [self.in_channels, *self.hidden_channels]
@@ -206,6 +222,9 @@ class AggGNN(PowerPolicy):
                 if conv.bias is not None:
                     conv.bias.zero_()
         self.lin.reset_parameters()
+        if self.readout_bias is not None:
+            with torch.no_grad():
+                self.lin.bias.fill_(self.readout_bias)
         for norm in self.norms or ():
             norm.reset_parameters()
 

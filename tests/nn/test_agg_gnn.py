@@ -205,3 +205,20 @@ def test_torch_compile_equals_eager():
     compiled = torch.compile(model.logits)
     torch.testing.assert_close(compiled(data), model.logits(data))
     torch.testing.assert_close(compiled(data, all_slots=True), model.logits(data, all_slots=True))
+
+
+def test_readout_bias_sets_the_starting_logit_and_survives_a_reset():
+    default = AggGNN(K=3, num_layers=2, hidden_channels=2)
+    torch.manual_seed(0)
+    low = AggGNN(K=3, num_layers=2, hidden_channels=2, readout_bias=-2.0)
+    assert low.lin.bias.item() == -2.0
+    low.lin.bias.data.fill_(5.0)
+    low.reset_parameters()
+    assert low.lin.bias.item() == -2.0
+    torch.manual_seed(0)
+    again = AggGNN(K=3, num_layers=2, hidden_channels=2)  # None: PyTorch's initialisation
+    torch.manual_seed(0)
+    assert torch.equal(again.lin.weight, AggGNN(K=3, num_layers=2, hidden_channels=2).lin.weight)
+    assert default.readout_bias is None
+    with pytest.raises(ValueError, match="readout_bias must be a finite number"):
+        AggGNN(readout_bias=float("inf"))
