@@ -49,7 +49,9 @@ def _cli(config: str, extra: list[str], seed: int):
 
 def ours(config: str, extra: list[str], steps: int, warmup: int, seed: int = 0) -> dict:
     """Step times (including the batch) of ``Trainer.fit`` on the shipped config."""
-    from lightning.pytorch import Callback, Trainer
+    from lightning.pytorch import Callback
+
+    from pyg_aggnn.bench.training import bench_trainer
 
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     cli = _cli(config, extra, seed)
@@ -66,16 +68,7 @@ def ours(config: str, extra: list[str], steps: int, warmup: int, seed: int = 0) 
             self.ends.append(time.perf_counter())
 
     ends = Ends()
-    trainer = Trainer(
-        max_steps=steps + warmup,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        callbacks=[ends],
-    )
+    trainer = bench_trainer(steps + warmup, [ends])
     trainer.fit(cli.model, cli.datamodule)
     gaps = [b - a for a, b in zip(ends.ends[warmup:], ends.ends[warmup + 1 :])]
     return {

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["training_suite", "SETTINGS"]
+__all__ = ["training_suite", "bench_trainer", "SETTINGS"]
 
 # name -> LightningCLI arguments; the default is the classes' built-in configuration
 SETTINGS: dict[str, list[str]] = {
@@ -19,6 +19,22 @@ SETTINGS: dict[str, list[str]] = {
     "selection_gnn_m25 (Sel-GNN)": ["--config", "configs/selection_gnn_m25.yaml"],
     "wcgcn_d2d_m50 (WCGCN, max aggregation)": ["--config", "configs/wcgcn/d2d_m50.yaml"],
 }
+
+
+def bench_trainer(max_steps: int, callbacks: list):
+    """A CPU ``Trainer`` that only trains: no logger, checkpoints, progress or validation."""
+    from lightning.pytorch import Trainer
+
+    return Trainer(
+        max_steps=max_steps,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        callbacks=callbacks,
+    )
 
 
 def training_suite(
@@ -30,7 +46,7 @@ def training_suite(
     ``root``); settings whose config file is missing are skipped, and ``names`` (keys
     of :data:`SETTINGS`, default: all) selects some.
     """
-    from lightning.pytorch import Callback, Trainer
+    from lightning.pytorch import Callback
 
     from lightning_modules.cli import AggGNNCLI
 
@@ -57,16 +73,7 @@ def training_suite(
         cli = AggGNNCLI(args=[*args, "--trainer.logger=false"], run=False)
         torch.manual_seed(0)
         timer = StepTimer()
-        trainer = Trainer(
-            max_steps=steps + 3,
-            accelerator="cpu",
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            limit_val_batches=0,
-            callbacks=[timer],
-        )
+        trainer = bench_trainer(steps + 3, [timer])
         start = time.perf_counter()
         trainer.fit(cli.model, cli.datamodule)
         wall = time.perf_counter() - start
