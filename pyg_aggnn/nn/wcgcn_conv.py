@@ -138,10 +138,13 @@ class WCGCNConv(MessagePassing):
         out = node_term.new_zeros(num_nodes, channels)
         # receiver-sorted edges (as slot graphs are): a block's receivers are a range, and
         # the scatter touches only those rows (a scatter into all of ``out`` costs O(N))
-        ranges = dst.numel() > 1 and bool((dst[1:] >= dst[:-1]).all())
+        # on a GPU one block: no cache to fit, and every block's range would sync the host
+        on_cpu = node_term.device.type == "cpu"
+        size = self.block_edges if on_cpu else max(src.numel(), 1)
+        ranges = on_cpu and dst.numel() > 1 and bool((dst[1:] >= dst[:-1]).all())
         with torch.no_grad():
-            for start in range(0, src.numel(), self.block_edges):
-                block = slice(start, start + self.block_edges)
+            for start in range(0, src.numel(), size):
+                block = slice(start, start + size)
                 gathered = node_term.index_select(0, src[block])
                 hidden = self._messages(gathered, edge_attr[block], edge_weight)
                 receivers, target = dst[block], out
