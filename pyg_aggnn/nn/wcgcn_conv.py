@@ -56,6 +56,12 @@ class WCGCNConv(MessagePassing):
     :attr:`block_edges` edges without autograd (the temporaries stay in the cache; the
     maximum starts from zero, exact because the messages end with a ReLU). With autograd
     (training) the layer runs PyG's ``propagate``, whose gradients it then has.
+
+    Shapes:
+        - **input:** node features :math:`(|\mathcal{V}|, F)`, edge indices
+          :math:`(2, |\mathcal{E}|)`, edge features :math:`(|\mathcal{E}|, D)`
+        - **output:** node features :math:`(|\mathcal{V}|, F')` with :math:`F'` the last
+          entry of ``update_channels``
     """
 
     def __init__(
@@ -110,7 +116,7 @@ class WCGCNConv(MessagePassing):
     def _needs_grad(self, x: Tensor, edge_attr: Tensor) -> bool:
         return (
             x.requires_grad
-            or edge_attr.requires_grad
+            or (edge_attr is not None and edge_attr.requires_grad)
             or any(p.requires_grad for p in self.parameters())
         )
 
@@ -137,7 +143,7 @@ class WCGCNConv(MessagePassing):
         channels = self.message_channels[-1]
         out = node_term.new_zeros(num_nodes, channels)
         # receiver-sorted edges (as slot graphs are): a block's receivers are a range, and
-        # the scatter touches only those rows (a scatter into all of ``out`` costs O(N))
+        # the scatter touches only those rows (a scatter into all of ``out`` costs O(N));
         # on a GPU one block: no cache to fit, and every block's range would sync the host
         on_cpu = node_term.device.type == "cpu"
         size = self.block_edges if on_cpu else max(src.numel(), 1)
