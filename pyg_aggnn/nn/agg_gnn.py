@@ -92,12 +92,13 @@ class AggGNN(PowerPolicy):
             ReLU stack passes its (non-negative) input at initialisation instead of
             starting dead; biases start at zero. (default: :obj:`0.1`)
         readout_bias (float, optional): the readout's starting bias, i.e. about the
-            starting logit of every link; ``None`` keeps PyTorch's initialisation. A
-            low start (e.g. ``-2``: on-probability 0.12) keeps a deep single-feature
-            ReLU stack alive in model-free training: started above the level it has to
-            reach, the only way such a stack lowers every logit is to shrink its
-            activations, which kills its layers (every link then decides alike);
-            started below, it grows them. (default: :obj:`None`)
+            starting logit of every link; ``None`` keeps PyTorch's initialisation.
+            Started above the level it has to reach, a deep single-feature ReLU stack
+            lowers every logit by shrinking its activations, which kills its layers
+            within about ten updates (every link then decides alike); a low start
+            (e.g. ``-2``: on-probability 0.12) removes that pull, though not the
+            overshoot of ten compounded Adam steps, which still kills it on some seeds
+            (docs/training.md). (default: :obj:`None`)
         norm (str, optional): ``"batch_norm"`` normalises every CNN layer's output per
             feature over the nodes and positions of the batch, before its ReLU, and the
             logit over the nodes (:class:`torch_geometric.nn.norm.BatchNorm`); in
