@@ -1,7 +1,7 @@
-"""The papers' Agg-GNN head (10 layers of 1 feature) in model-free training, seed 0:
-started above the logit it has to reach, its ReLU layers die within a few updates and
-every link decides alike; started low (``readout_bias``), it is still alive after them.
-(On other seeds the low start only delays the death: see docs/training.md.)
+"""The papers' Agg-GNN head (10 layers of 1 feature) in model-free training, seed 0: at
+PyTorch's initialisation and Adam at 0.01 from the start, its ReLU layers die within a
+few updates and every link decides alike; with the shipped config's training aids (a
+low readout start, a learning-rate warm-up) it is alive after them.
 """
 
 from pathlib import Path
@@ -27,8 +27,19 @@ def _spread_after(tmp_path, steps, *extra):
     return float(logits.std())
 
 
-@pytest.mark.parametrize(("readout_bias", "alive"), [(None, False), (-2.0, True)])
-def test_the_single_feature_stack_dies_at_once_unless_it_starts_low(tmp_path, readout_bias, alive):
-    extra = [] if readout_bias is None else ["--model.policy.init_args.readout_bias", "-2.0"]
+# the config sets the optimizer and its warm-up on purpose, which Lightning points out
+@pytest.mark.filterwarnings("ignore:`PrimalDualModule.configure_optimizers` will be overridden")
+@pytest.mark.parametrize(
+    ("extra", "alive"),
+    [
+        (
+            ["--model.policy.init_args.readout_bias", "null"]
+            + ["--lr_scheduler.init_args.start_factor", "1.0"],
+            False,
+        ),
+        ([], True),
+    ],
+)
+def test_the_single_feature_stack_dies_without_the_training_aids(tmp_path, extra, alive):
     spread = _spread_after(tmp_path, 30, *extra)
     assert (spread > 1e-2) if alive else (spread < 1e-6)
