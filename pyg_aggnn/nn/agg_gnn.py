@@ -97,8 +97,9 @@ class AggGNN(PowerPolicy):
             lowers every logit by shrinking its activations, which kills its layers
             within about ten updates (every link then decides alike); a low start
             (e.g. ``-2``: on-probability 0.12) removes that pull, though not the
-            overshoot of ten compounded Adam steps, which still kills it on some seeds
-            (docs/training.md). (default: :obj:`None`)
+            overshoot of ten compounded Adam steps, which still kills it on some seeds;
+            with a learning-rate warm-up as well (``configs/paper_heads/``) it trains on
+            every seed measured (docs/training.md). (default: :obj:`None`)
         norm (str, optional): ``"batch_norm"`` normalises every CNN layer's output per
             feature over the nodes and positions of the batch, before its ReLU, and the
             logit over the nodes (:class:`torch_geometric.nn.norm.BatchNorm`); in
