@@ -121,6 +121,10 @@ class PrimalDualModule(LightningModule):
         lr: learning rate of Adam (default: ``0.01``); another optimizer plugs in by
             overriding :meth:`configure_optimizers`, or with LightningCLI's
             ``--optimizer``.
+        lr_warmup_epochs: epochs over which Adam's rate rises linearly from
+            ``lr / 10`` to ``lr`` (``LinearLR``, stepped once per epoch); ``0``: none
+            (default: ``0``). It keeps the papers' single-feature Agg-GNN head from
+            overshooting and dying early (``configs/paper_heads/``).
         step_slack, step_lambda, step_mu, damping, init_lambda, warm_start: see
             :class:`~lightning_modules.DualVariables`.
         action_samples: action draws per episode, model-free (default: ``4``).
@@ -157,6 +161,7 @@ class PrimalDualModule(LightningModule):
         network: str | None = None,
         num_links: int | None = None,
         lr: float = 0.01,
+        lr_warmup_epochs: int = 0,
         step_slack: float = STEP_SLACK,
         step_lambda: float = STEP_LAMBDA,
         step_mu: float = STEP_MU,
@@ -207,6 +212,7 @@ class PrimalDualModule(LightningModule):
         self.network = network
         self.num_links = None if num_links is None else check_positive_int("num_links", num_links)
         self.lr = check_non_negative("lr", lr)
+        self.lr_warmup_epochs = check_positive_int("lr_warmup_epochs", lr_warmup_epochs, minimum=0)
         self.action_samples = check_positive_int("action_samples", action_samples)
         self.credit_scope = check_choice("credit", credit, ("network", "neighbourhood"))
         if self.credit_scope == "neighbourhood" and self.action_samples < 2:
@@ -289,7 +295,13 @@ class PrimalDualModule(LightningModule):
 
     def configure_optimizers(self):
         scale = [] if self.log_scale is None else [self.log_scale]
-        return torch.optim.Adam([*self.policy.parameters(), *scale], lr=self.lr)
+        optimizer = torch.optim.Adam([*self.policy.parameters(), *scale], lr=self.lr)
+        if not self.lr_warmup_epochs:
+            return optimizer
+        warmup = torch.optim.lr_scheduler.LinearLR(
+            optimizer, start_factor=0.1, total_iters=self.lr_warmup_epochs
+        )
+        return {"optimizer": optimizer, "lr_scheduler": warmup}
 
     # ------------------------------------------------------------------ structure of a batch
     def _layout(self, batch) -> BatchLayout:
@@ -498,8 +510,8 @@ class PrimalDualModule(LightningModule):
         return loss.detach()
 
     def on_train_epoch_end(self) -> None:
-        # manual optimization: a learning-rate schedule (LightningCLI's --lr_scheduler,
-        # with its --optimizer) advances once per epoch here
+        # manual optimization: a learning-rate schedule (lr_warmup_epochs, or LightningCLI's
+        # --lr_scheduler with its --optimizer) advances once per epoch here
         schedulers = self.lr_schedulers()
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
             if scheduler is not None:

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from lightning.pytorch import Callback
 
 from lightning_modules.checkpoints import load_module
 from lightning_modules.cli import AggGNNCLI, result_table, train
@@ -144,3 +145,22 @@ def test_lr_scheduler_without_optimizer_is_refused(tmp_path):
     args = ["--lr_scheduler", "torch.optim.lr_scheduler.StepLR", "--lr_scheduler.step_size", "1"]
     with pytest.raises(ValueError, match="lr_scheduler needs optimizer"):
         AggGNNCLI(args=[*args, "--trainer.default_root_dir", str(tmp_path)], run=False)
+
+
+def test_lr_warmup_rises_from_a_tenth_to_the_rate_over_its_epochs(tmp_path):
+    rates = []
+
+    class Rates(Callback):
+        def on_train_epoch_start(self, trainer, pl_module):
+            rates.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+    args = ["--trainer.max_epochs", "6", "--trainer.default_root_dir", str(tmp_path)]
+    args += ["--data.batch_size", "4", "--data.batches_per_epoch", "1", *SMALL]
+    args += ["--model.lr", "0.01", "--model.lr_warmup_epochs", "4"]
+    args += ["--trainer.limit_val_batches", "0", "--trainer.logger", "false"]
+    cli = AggGNNCLI(args=args, run=False)
+    cli.trainer.callbacks.append(Rates())
+    cli.trainer.fit(cli.model, cli.datamodule)
+    assert rates == pytest.approx([0.001, 0.00325, 0.0055, 0.00775, 0.01, 0.01])
+    with pytest.raises(ValueError, match="lr_warmup_epochs"):
+        PrimalDualModule(lr_warmup_epochs=-1)
