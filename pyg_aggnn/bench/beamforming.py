@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from pyg_aggnn.baselines import wmmse_beamforming
-from pyg_aggnn.bench.timing import measure, peak_rss_mb
+from pyg_aggnn.bench.timing import measure, peak_memory_mb
 from pyg_aggnn.nn import WCGCNBeamforming
 from pyg_aggnn.wireless import MISOD2D
 
@@ -73,11 +73,7 @@ def beamforming_suite(
                 )
 
             wmmse = measure(solve, repeats=3, warmup=0, device=device, max_seconds=budget_s)
-        memory = (
-            torch.cuda.max_memory_allocated() / 2**20
-            if device.startswith("cuda")
-            else peak_rss_mb()
-        )
+        memory = peak_memory_mb(device)
         rows.append(
             {
                 "suite": "beamforming",

@@ -81,6 +81,13 @@ def print_table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> N
     sys.stdout.flush()
 
 
+def _on_every_device(suite, sizes: list[int], devices: list[str], args) -> list[dict[str, Any]]:
+    """The rows of ``suite`` at the sizes up to ``--max-m`` on every device, in order."""
+    sizes = [m for m in sizes if m <= args.max_m]
+    budget_s = args.budget_s or (1.0 if args.quick else 3.0)
+    return [row for device in devices for row in suite(sizes, device=device, budget_s=budget_s)]
+
+
 def plot_latency(rows: list[dict[str, Any]], path: Path) -> None:
     """Log-log plot of decision latency vs number of links, one line per model and device."""
     import matplotlib
@@ -125,12 +132,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if "latency" in args.suites:
         from pyg_aggnn.bench.latency import latency_suite, loglog_slope
 
-        sizes = [m for m in budget["latency_sizes"] if m <= args.max_m]
-        rows = []
-        for device in devices:
-            rows += latency_suite(
-                sizes, device=device, budget_s=args.budget_s or (1.0 if args.quick else 3.0)
-            )
+        rows = _on_every_device(latency_suite, budget["latency_sizes"], devices, args)
         report["results"]["latency"] = rows
         print_table(
             "Decision latency (all nodes, last slot, median after warm-up)",
@@ -237,12 +239,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if "beamforming" in args.suites:
         from pyg_aggnn.bench.beamforming import beamforming_suite
 
-        sizes = [m for m in budget["beamforming_sizes"] if m <= args.max_m]
-        rows = []
-        for device in devices:
-            rows += beamforming_suite(
-                sizes, device=device, budget_s=args.budget_s or (1.0 if args.quick else 3.0)
-            )
+        rows = _on_every_device(beamforming_suite, budget["beamforming_sizes"], devices, args)
         report["results"]["beamforming"] = rows
         print_table(
             "Beamforming (MISO D2D, N_t = 2, fixed density): WCGCN decision of all links vs "

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from pyg_aggnn.bench.timing import measure, peak_rss_mb
+from pyg_aggnn.bench.timing import measure, peak_memory_mb
 from pyg_aggnn.nn import WCGCN, AggGNN, SelectionGNN
 from pyg_aggnn.wireless import AdHoc
 
@@ -62,11 +62,7 @@ def latency_suite(
                     device=device,
                     max_seconds=budget_s,
                 )
-            memory = (
-                torch.cuda.max_memory_allocated() / 2**20
-                if device.startswith("cuda")
-                else peak_rss_mb()
-            )
+            memory = peak_memory_mb(device)
             rows.append(
                 {
                     "suite": "latency",

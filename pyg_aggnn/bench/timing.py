@@ -13,7 +13,14 @@ from typing import Any
 
 import torch
 
-__all__ = ["measure", "machine_info", "peak_rss_mb", "synchronize", "keep_freed_memory"]
+__all__ = [
+    "measure",
+    "machine_info",
+    "peak_rss_mb",
+    "peak_memory_mb",
+    "synchronize",
+    "keep_freed_memory",
+]
 
 
 def synchronize(device: torch.device | str) -> None:
@@ -73,6 +80,15 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_memory_mb(device: str) -> float:
+    """Peak memory so far, in MiB: CUDA's allocator peak on a CUDA ``device``, else the
+    process's peak resident memory (:func:`peak_rss_mb`).
+    """
+    if device.startswith("cuda"):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return peak_rss_mb()
 
 
 def _cpu_model() -> str:
