@@ -12,6 +12,10 @@ retraining (the MLP is tied to its input size and cannot follow).
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
 import matplotlib.ticker
 
 from pyg_aggnn.evaluation.report import summary_rows, write_csv
@@ -21,7 +25,7 @@ from pyg_aggnn.experiments.common import MODELS, Context, Output, evaluate_metho
 from pyg_aggnn.experiments.scale_transfer import networks_per_size
 from pyg_aggnn.wireless import D2D, GaussianIC
 
-__all__ = ["run", "settings"]
+__all__ = ["run", "settings", "seeds_markdown"]
 
 NAME = "architectures"
 TITLE = "Agg-GNN vs Sel-GNN vs WCGCN vs MLP on Gaussian IC and D2D, and on larger networks"
@@ -56,7 +60,7 @@ def run(ctx: Context) -> Output:
     for label, scenario in settings(ctx):
         m = scenario.num_links
         tag = label.replace(" ", "_").replace(",", "").replace("=", "")
-        modules = {}
+        modules, runs = {}, {}
         for model in MODELS:
             spec = run_spec(
                 ctx,
@@ -69,13 +73,16 @@ def run(ctx: Context) -> Output:
                 steps="sweep_steps",
                 batch_size=max(1, ctx.budget.batch_size // 4),
             )
-            modules[model] = ctx.train(spec).load(ctx.device)
+            runs[model] = ctx.train(spec)
+            modules[model] = runs[model].load(ctx.device)
         results = evaluate_methods(
             ctx, modules, scenario, ctx.budget.test_size, K, baselines=BASELINES
         )
         percent = _percent(results)
         for row in summary_rows({label: results}):
             row.update(size=m, percent_of_wmmse_central=percent[row["method"]], kind="test")
+            if row["method"] in runs:  # the step of a stall warning; empty: none
+                row["stalled_at"] = runs[row["method"]].stalled_at
             rows.append(row)
         bars[label] = percent
         scalable = {name: module for name, module in modules.items() if name != "mlp"}
@@ -153,3 +160,47 @@ def _draw_generalisation(ax, general: dict[str, dict[float, dict[str, float]]]) 
     ax.set_title("generalisation to larger networks (no retraining)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+
+
+#: Columns of :func:`seeds_markdown`: the models, then the references.
+SEED_COLUMNS = (*MODELS, "wmmse", "equal")
+
+
+def seeds_markdown(tables: Sequence[str | Path]) -> str:
+    """The comparison over training seeds, as a Markdown table: sum rate in % of the
+    centralized WMMSE, ``mean (min-max)`` over the ``architectures.csv`` of each seed
+    (``pyg-aggnn reproduce architectures --seed S --out DIR``), and the number of the
+    models' runs whose stall detector warned (``?`` where a table predates the record).
+    """
+    if not tables:
+        raise ValueError("tables must name at least one architectures.csv, got none")
+    values: dict[str, dict[str, list[float]]] = {}
+    stalls: dict[str, list[int | None]] = {}
+    for table in tables:
+        with Path(table).open(newline="") as handle:
+            for row in csv.DictReader(handle):
+                label = row["setting"]
+                percent = float(row["percent_of_wmmse_central"])
+                values.setdefault(label, {}).setdefault(row["method"], []).append(percent)
+                if row["kind"] == "test" and row["method"] in MODELS:
+                    known = "stalled_at" in row
+                    stalled = known and row["stalled_at"] not in ("", None)
+                    stalls.setdefault(label, []).append(int(stalled) if known else None)
+    header = ["setting", "seeds", *SEED_COLUMNS, "stalled runs"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for label, methods in values.items():
+        counts = {len(v) for v in methods.values()}
+        cells = [label.replace("->", "→"), str(max(counts))]
+        for method in SEED_COLUMNS:
+            found = methods.get(method)
+            cells.append(
+                "–"
+                if not found
+                else f"{sum(found) / len(found):.1f} ({min(found):.1f}-{max(found):.1f})"
+            )
+        flags = stalls.get(label)
+        cells.append(
+            "–" if flags is None else "?" if None in flags else f"{sum(flags)} of {len(flags)}"
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

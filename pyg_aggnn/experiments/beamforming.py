@@ -92,6 +92,7 @@ def _spec(ctx: Context, train: MISOD2D, tag: str) -> RunSpec:
         num_slots=1,
         network="random",
         module={"mode": "model_based", "num_exchanges": EXCHANGES},
+        seed=ctx.seed,
         accelerator=budget.accelerator,
     )
 

@@ -12,6 +12,7 @@ Examples::
     pyg-aggnn reproduce training-curves --quick
     pyg-aggnn reproduce all --quick --out results
     pyg-aggnn reproduce scale-transfer --device cuda
+    pyg-aggnn reproduce architectures --quick --seed 1 --out results/seed1
 """
 
 from __future__ import annotations
@@ -82,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="reproduce", help="output folder (default: ./reproduce)")
     parser.add_argument("--device", default="cpu", help="evaluation device (default: cpu)")
     parser.add_argument("--threads", type=int, default=None, help="PyTorch CPU threads")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of every training run; evaluations on random networks keep the test "
+        "networks of seed 0 (default: 0; give each seed its own --out)",
+    )
     return parser
 
 
@@ -98,7 +106,10 @@ def _quiet() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``pyg-aggnn reproduce``."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.seed < 0:
+        parser.error(f"--seed must be a non-negative integer, got {args.seed}")
     budget = get_budget("tiny" if args.tiny else "quick" if args.quick else "paper")
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -107,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(text: str) -> None:
         print(text, flush=True)
 
-    ctx = Context(Path(args.out), budget, device=args.device, log=log)
+    ctx = Context(Path(args.out), budget, device=args.device, log=log, seed=args.seed)
     names = list(EXPERIMENTS) if args.experiment == "all" else [args.experiment]
     start = time.perf_counter()
     for name in names:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.baselines.suite import CALIBRATION_EPISODES, baseline_suite
 from pyg_aggnn.data.config import scenario_to_config
 from pyg_aggnn.data.seeding import Stream
@@ -27,12 +28,22 @@ MODELS = ("agg", "sel", "wcgcn", "mlp")
 
 @dataclass
 class Context:
-    """Where an experiment writes, with which budget, and how it reports progress."""
+    """Where an experiment writes, with which budget, and how it reports progress.
+
+    ``seed`` seeds every training run (initial weights, actions, training episodes and,
+    on the papers' fixed network, its layout). Evaluations on random networks use the
+    test networks of seed 0 whatever ``seed``, so that runs of several seeds are compared
+    on the same networks; on the fixed network they use that seed's layout.
+    """
 
     out: Path
     budget: Budget
     device: str = "cpu"
     log: Any = print
+    seed: int = 0
+
+    def __post_init__(self):
+        check_positive_int("seed", self.seed, minimum=0)
 
     def folder(self, name: str) -> Path:
         path = Path(self.out) / name
@@ -139,6 +150,7 @@ def run_spec(
         num_slots=max(10, K + 5),
         network=network,
         module=module,
+        seed=ctx.seed,
         accelerator=budget.accelerator,
     )
 
@@ -159,12 +171,13 @@ def evaluate_methods(
     (the fixed training layout with ``network="fixed"``).
     """
     warmup = K - 1 if warmup_slots is None else warmup_slots
-    episodes = simulate_episodes(scenario, count, num_slots or max(10, K + 5), 0, network)
+    seed = ctx.seed if network == "fixed" else 0  # see Context
+    episodes = simulate_episodes(scenario, count, num_slots or max(10, K + 5), seed, network)
     methods: dict[str, Any] = {name: PolicyAllocator(m) for name, m in modules.items()}
     calibration = None
     if "wmmse_local" in baselines:  # its price: training episodes of the same scenario
         calibration = simulate_episodes(
-            scenario, CALIBRATION_EPISODES, num_slots or max(10, K + 5), 0, network, Stream.TRAIN
+            scenario, CALIBRATION_EPISODES, num_slots or max(10, K + 5), seed, network, Stream.TRAIN
         )
     suite = baseline_suite(
         baselines,

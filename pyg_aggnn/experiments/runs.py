@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from lightning.pytorch import Callback, Trainer
 
+from lightning_modules.callbacks import StallDetector
 from lightning_modules.checkpoints import load_module
 from lightning_modules.datamodule import WirelessDataModule
 from lightning_modules.primal_dual import PrimalDualModule
@@ -34,7 +35,7 @@ from pyg_aggnn.evaluation.report import write_csv
 __all__ = ["RunSpec", "Run", "train_run", "read_curve"]
 
 # training points also keep what the stall detector logs
-_CURVE_KEYS = ("sum_rate", "power_per_link", "violation", "saturated", "grad_norm")
+_CURVE_KEYS = ("sum_rate", "power_per_link", "violation", "saturated", "grad_norm", "logit_spread")
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,16 @@ class RunSpec:
 
 @dataclass
 class Run:
-    """A finished run: its spec, directory and training curve."""
+    """A finished run: its spec, directory and training curve; ``stalled_at`` is the step
+    at which its :class:`~lightning_modules.StallDetector` warned (``None``: it stayed
+    silent, or the run predates the record).
+    """
 
     spec: RunSpec
     path: Path
     curve: list[dict[str, Any]]
     seconds: float
+    stalled_at: int | None = None
 
     @property
     def checkpoint(self) -> Path:
@@ -101,10 +106,10 @@ class _CurveRecorder(Callback):
         self.train_every = max(1, train_every)
         self.rows: list[dict[str, Any]] = []
 
-    def _row(self, trainer, split: str) -> dict[str, Any]:
+    def _row(self, trainer, split: str, metrics=None) -> dict[str, Any]:
         prefix = f"{split}/"
         row: dict[str, Any] = {"step": int(trainer.global_step), "split": split}
-        for key, value in trainer.callback_metrics.items():
+        for key, value in (metrics or trainer.callback_metrics).items():
             if key.startswith(prefix):
                 name = key[len(prefix) :]
                 if split == "val" or name in _CURVE_KEYS:
@@ -117,7 +122,8 @@ class _CurveRecorder(Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if trainer.global_step % self.train_every == 0:
-            self.rows.append(self._row(trainer, "train"))
+            # the module's current step (callback_metrics: the last written one)
+            self.rows.append(self._row(trainer, "train", pl_module.train_metrics))
 
 
 def read_curve(path: str | Path) -> list[dict[str, Any]]:
@@ -147,7 +153,8 @@ def train_run(spec: RunSpec, root: str | Path, log=print) -> Run:
     if done.is_file() and (path / "model.ckpt").is_file() and (path / "curve.csv").is_file():
         info = json.loads(done.read_text())
         log(f"[run] {spec.key()}: reusing the trained model")
-        return Run(spec, path, read_curve(path / "curve.csv"), float(info.get("seconds", 0)))
+        curve = read_curve(path / "curve.csv")
+        return Run(spec, path, curve, float(info.get("seconds", 0)), info.get("stalled_at"))
     path.mkdir(parents=True, exist_ok=True)
     log(f"[run] {spec.key()}: training {spec.steps} steps")
     start = time.perf_counter()
@@ -175,7 +182,7 @@ def train_run(spec: RunSpec, root: str | Path, log=print) -> Run:
         enable_checkpointing=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
-        log_every_n_steps=1,
+        log_every_n_steps=max(1, spec.eval_every),  # nothing is written: logger=False
         callbacks=[LineProgressBar(every_n_steps=max(1, spec.eval_every)), recorder],
     )
     trainer.validate(module, data, verbose=False)  # the curve's first point: step 0
@@ -183,6 +190,9 @@ def train_run(spec: RunSpec, root: str | Path, log=print) -> Run:
     seconds = time.perf_counter() - start
     save_module(trainer, path / "model.ckpt", spec.policy, spec.scenario)
     write_csv(path / "curve.csv", recorder.rows)
-    done.write_text(json.dumps({"spec": asdict(spec), "seconds": seconds}, indent=2) + "\n")
+    detectors = [c for c in trainer.callbacks if isinstance(c, StallDetector)]
+    stalled_at = detectors[0].stalled_at if detectors else None
+    info = {"spec": asdict(spec), "seconds": seconds, "stalled_at": stalled_at}
+    done.write_text(json.dumps(info, indent=2) + "\n")
     sys.stdout.flush()
-    return Run(spec, path, recorder.rows, seconds)
+    return Run(spec, path, recorder.rows, seconds, stalled_at)
