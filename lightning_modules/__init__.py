@@ -1,6 +1,6 @@
 """LightningModules, DataModules and callbacks of pyg_aggnn."""
 
-from lightning_modules.callbacks import StallDetector, StallWarning
+from lightning_modules.callbacks import BatchNormRecalibration, StallDetector, StallWarning
 from lightning_modules.comparison import BaselineComparison
 from lightning_modules.datamodule import WirelessDataModule
 from lightning_modules.duals import DualVariables
@@ -19,4 +19,5 @@ __all__ = [
     "BaselineComparison",
     "StallDetector",
     "StallWarning",
+    "BatchNormRecalibration",
 ]

@@ -1,4 +1,6 @@
-"""``StallDetector``: a stalled training run must never pass for a result."""
+"""``StallDetector``: a stalled training run must never pass for a result;
+``BatchNormRecalibration``: evaluation normalises as training did.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from lightning.pytorch import Callback
 
 from pyg_aggnn._validation import check_in_range, check_non_negative, check_positive_int
 
-__all__ = ["StallDetector", "StallWarning"]
+__all__ = ["BatchNormRecalibration", "StallDetector", "StallWarning"]
 
 
 class StallWarning(UserWarning):
@@ -91,7 +93,11 @@ class StallDetector(Callback):
             logged["train/saturated"] = saturated
         if spread is not None:
             logged["train/logit_spread"] = spread
-        pl_module.log_dict(logged, on_step=True, on_epoch=False)
+        record = getattr(pl_module, "record_train", None)
+        if record is not None:  # a PrimalDualModule: logged on the steps that are written
+            record(logged, on_step=True, on_epoch=False)
+        else:
+            pl_module.log_dict(logged, on_step=True, on_epoch=False)
         norm = float(norm)
         fraction = float("nan") if saturated is None else float(saturated)
         alike = float("nan") if spread is None else float(spread)
@@ -133,3 +139,48 @@ class StallDetector(Callback):
     def load_state_dict(self, state_dict: dict) -> None:
         self.stalled_at = state_dict.get("stalled_at")
         self._since = state_dict.get("since")
+
+
+class BatchNormRecalibration(Callback):
+    r"""Recompute the batch-normalisation statistics of the policy with its current
+    weights before every validation of a fit and once training ends
+    (:func:`pyg_aggnn.nn.recalibrate_batch_norm`), so that validation, test and the
+    saved model normalise as training did, not with running averages of earlier
+    weights (why: :mod:`pyg_aggnn.nn.norm_statistics`).
+
+    The statistics are averaged over the first ``num_batches`` batches of a fresh pass
+    over the training loader (the same batches on every call of an epoch; PyTorch's
+    random state is restored afterwards, so training draws what it would have drawn).
+    A policy without batch normalisation costs nothing. ``PrimalDualModule`` adds one
+    (``norm_batches``, default ``16``; ``0`` turns it off) unless the trainer has one.
+
+    Args:
+        num_batches: training batches to average over (default: ``16``).
+    """
+
+    def __init__(self, num_batches: int = 16):
+        self.num_batches = check_positive_int("num_batches", num_batches)
+        #: Batches used by the last recalibration (``0``: none yet, or nothing to do).
+        self.last_count = 0
+
+    def _recalibrate(self, trainer, pl_module) -> None:
+        from pyg_aggnn.nn.norm_statistics import batch_norm_layers, recalibrate_batch_norm
+
+        policy = getattr(pl_module, "policy", pl_module)
+        if not batch_norm_layers(policy):
+            return
+        loader = trainer.train_dataloader
+        if loader is None and trainer.datamodule is not None:
+            loader = trainer.datamodule.train_dataloader()
+        if loader is None:
+            return
+        with torch.random.fork_rng(devices=[]):
+            batches = (batch for _, batch in zip(range(self.num_batches), loader))
+            self.last_count = recalibrate_batch_norm(policy, batches, device=pl_module.device)
+
+    def on_validation_start(self, trainer, pl_module) -> None:
+        if trainer.state.fn == "fit" and not trainer.sanity_checking:
+            self._recalibrate(trainer, pl_module)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._recalibrate(trainer, pl_module)

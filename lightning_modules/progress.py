@@ -59,7 +59,10 @@ class LineProgressBar(ProgressBar):
         rate = (step - self._start_step) / max(time.perf_counter() - self._start, 1e-9)
         total = trainer.max_steps if trainer.max_steps > 0 else None
         where = f"step {step}" + (f"/{total}" if total else "")
-        values = _format(trainer.callback_metrics, "train", _SHOWN)
+        # the module's current values (callback_metrics: those of the last written step)
+        values = _format(
+            getattr(pl_module, "train_metrics", None) or trainer.callback_metrics, "train", _SHOWN
+        )
         self._emit(f"epoch {trainer.current_epoch} {where} ({rate:.1f} steps/s) {values}")
 
     def _evaluation_line(self, trainer, split: str) -> None:

@@ -6,6 +6,7 @@ from pyg_aggnn.nn.beamforming_policy import BeamformingPolicy
 from pyg_aggnn.nn.delayed_diffusion import DelayedDiffusion
 from pyg_aggnn.nn.generic import GenericGNNPolicy
 from pyg_aggnn.nn.mlp_policy import MLPPolicy
+from pyg_aggnn.nn.norm_statistics import recalibrate_batch_norm
 from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
 from pyg_aggnn.nn.power_distributions import TruncatedGaussianPower
 from pyg_aggnn.nn.selection_gnn import SelectionGNN
@@ -29,6 +30,7 @@ __all__ = [
     "WCGCNBeamforming",
     "MLPPolicy",
     "GenericGNNPolicy",
+    "recalibrate_batch_norm",
     "shift",
     "features",
 ]

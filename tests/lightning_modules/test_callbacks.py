@@ -1,17 +1,20 @@
+import copy
 import csv
 import warnings
 
 import pytest
 import torch
-from lightning.pytorch import Trainer
+from lightning.pytorch import Callback, Trainer
 from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
-from lightning_modules.callbacks import StallDetector, StallWarning
+from lightning_modules.callbacks import BatchNormRecalibration, StallDetector, StallWarning
 from lightning_modules.datamodule import WirelessDataModule
 from lightning_modules.primal_dual import PrimalDualModule
 from lightning_modules.problem import PowerProblem
 from pyg_aggnn.experiments.cli import _quiet
+from pyg_aggnn.nn import MLPPolicy, recalibrate_batch_norm
+from pyg_aggnn.nn.norm_statistics import batch_norm_layers
 from pyg_aggnn.nn.policy import PowerPolicy
 from pyg_aggnn.wireless import GaussianIC
 
@@ -46,7 +49,17 @@ class ConstantPolicy(PowerPolicy):
         return out if all_slots else out[:, -1]
 
 
-def _fit(tmp_path, bias, power_map, mode="model_based", steps=30, quiet=False, policy=None):
+def _fit(
+    tmp_path,
+    bias,
+    power_map,
+    mode="model_based",
+    steps=30,
+    quiet=False,
+    policy=None,
+    log_every_n_steps=1,
+    callbacks=(),
+):
     torch.manual_seed(0)
     module = PrimalDualModule(
         BiasedPolicy(bias) if policy is None else policy,
@@ -68,13 +81,13 @@ def _fit(tmp_path, bias, power_map, mode="model_based", steps=30, quiet=False, p
     )
     trainer = Trainer(
         max_epochs=1,
-        callbacks=[StallDetector(patience=10)],
+        callbacks=[StallDetector(patience=10), *callbacks],
         default_root_dir=tmp_path,
         logger=CSVLogger(tmp_path),
         enable_progress_bar=False,
         enable_model_summary=False,
         enable_checkpointing=False,
-        log_every_n_steps=1,
+        log_every_n_steps=log_every_n_steps,
         limit_val_batches=0,
     )
     with warnings.catch_warnings(record=True) as caught:
@@ -101,6 +114,35 @@ def test_saturated_sigmoid_policy_triggers_the_warning_once(tmp_path):
     saturated = _logged(trainer, "train/saturated")
     assert len(saturated) == 30 and min(saturated) == 1.0
     assert max(_logged(trainer, "train/grad_norm")) == 0.0  # sigmoid(30) == 1 in float32
+
+
+class _EveryStep(Callback):
+    """The module's training metrics after every step (the stall detector's included)."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.seen[trainer.global_step] = {k: float(v) for k, v in pl_module.train_metrics.items()}
+
+
+def test_training_metrics_are_logged_on_the_written_steps_only(tmp_path):
+    every = _EveryStep()
+    trainer, _, _ = _fit(
+        tmp_path, bias=0.0, power_map="clip", steps=10, log_every_n_steps=4, callbacks=[every]
+    )
+    assert sorted(every.seen) == list(range(1, 11))  # the callbacks see every step
+    with open(f"{trainer.logger.log_dir}/metrics.csv") as handle:
+        rows = [row for row in csv.DictReader(handle) if row.get("train/sum_rate")]
+    # Lightning writes steps 4 and 8; the last step is logged for callback_metrics
+    assert [int(float(row["step"])) for row in rows] == [4, 8]
+    for row in rows:
+        seen = every.seen[int(float(row["step"]))]
+        for key in ("train/sum_rate", "train/grad_norm", "train/saturated", "train/loss"):
+            assert float(row[key]) == pytest.approx(seen[key], rel=1e-6)
+    metrics = trainer.callback_metrics
+    assert float(metrics["step"]) == 10.0
+    assert float(metrics["train/sum_rate"]) == pytest.approx(every.seen[10]["train/sum_rate"])
 
 
 def test_the_warning_is_not_silenced_by_the_experiments_filters(tmp_path):
@@ -168,3 +210,64 @@ def test_module_adds_a_detector_unless_there_is_one_or_it_is_disabled():
 def test_bad_arguments_are_refused(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         StallDetector(**kwargs)
+
+
+def _fit_mlp(tmp_path, norm_batches, val_every=5):
+    torch.manual_seed(0)
+    module = PrimalDualModule(
+        MLPPolicy(4, hidden_channels=[8]),
+        PowerProblem(power_budget=False),
+        mode="model_based",
+        power_map="clip",
+        lr=1e-2,
+        warmup_slots=0,
+        baselines={},
+        norm_batches=norm_batches,
+    )
+    data = WirelessDataModule(
+        GaussianIC(num_links=4),
+        network="random",
+        num_slots=1,
+        batch_size=8,
+        train_size=80,
+        val_size=8,
+        test_size=8,
+    )
+    trainer = Trainer(
+        max_epochs=2,
+        val_check_interval=val_every,
+        default_root_dir=tmp_path,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+    )
+    trainer.fit(module, data)
+    return trainer, module, data
+
+
+def test_batch_norm_statistics_are_those_of_the_final_weights(tmp_path):
+    trainer, module, data = _fit_mlp(tmp_path, norm_batches=3)
+    (callback,) = [c for c in trainer.callbacks if isinstance(c, BatchNormRecalibration)]
+    assert callback.last_count == 3
+    reference = copy.deepcopy(module.policy)
+    loader = trainer.train_dataloader  # the first batches of a fresh pass, as the callback
+    recalibrate_batch_norm(reference, [batch for _, batch in zip(range(3), loader)])
+    for ours, theirs in zip(batch_norm_layers(module.policy), batch_norm_layers(reference)):
+        torch.testing.assert_close(ours.running_mean, theirs.running_mean)
+        torch.testing.assert_close(ours.running_var, theirs.running_var)
+
+
+def test_recalibration_leaves_training_unchanged(tmp_path):
+    _, with_it, _ = _fit_mlp(tmp_path / "on", norm_batches=3)
+    trainer, without, _ = _fit_mlp(tmp_path / "off", norm_batches=0)
+    assert not any(isinstance(c, BatchNormRecalibration) for c in trainer.callbacks)
+    for (name, ours), (_, theirs) in zip(
+        with_it.policy.named_parameters(), without.policy.named_parameters()
+    ):
+        assert torch.equal(ours, theirs), name
+
+
+def test_only_batch_normalised_policies_get_the_recalibration(tmp_path):
+    trainer, _, _ = _fit(tmp_path, bias=0.0, power_map="clip", steps=2)
+    assert not any(isinstance(c, BatchNormRecalibration) for c in trainer.callbacks)
