@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import torch
 from lightning.pytorch import LightningDataModule
+from torch.utils.data import DataLoader as TorchDataLoader
 from torch.utils.data import Dataset, DistributedSampler
 from torch_geometric.loader import DataLoader
 
@@ -13,6 +14,7 @@ from pyg_aggnn._validation import check_choice, check_positive_int
 from pyg_aggnn.data.augment import permute_links, random_link_permutation
 from pyg_aggnn.data.online import OnlineEpisodes, simulate
 from pyg_aggnn.data.seeding import Stream, keyed_generator
+from pyg_aggnn.data.stacked import StackedEpisodes, stack_episodes
 from pyg_aggnn.wireless import AdHoc
 from pyg_aggnn.wireless.scenario import Scenario
 
@@ -20,6 +22,13 @@ __all__ = ["WirelessDataModule"]
 
 #: Training-set augmentations (``augment``).
 AUGMENTATIONS = ("permute_links",)
+
+
+def _whole_batch(batch):
+    """The collate function of a :class:`StackedEpisodes` loader: its ``__getitems__``
+    already returns the batch.
+    """
+    return batch
 
 
 class _Indexed(Dataset):
@@ -199,10 +208,15 @@ class WirelessDataModule(LightningDataModule):
                 sizes = {"train": self.train_size, "val": self.val_size, "test": self.test_size}
                 streams = {"train": Stream.TRAIN, "val": Stream.VAL, "test": Stream.TEST}
                 size, stream = sizes[split], streams[split]
-                self._splits[split] = [
+                episodes = (
                     simulate(self.scenarios, self.num_slots, self.seed, stream, index, self.layout)
                     for index in range(size)
-                ]
+                )
+                # a training set of equal-shape episodes is kept field by field and
+                # batched without Data objects (pyg_aggnn.data.stacked): the same batches
+                self._splits[split] = (
+                    stack_episodes(episodes) if split == "train" else list(episodes)
+                )
         return self._splits[split]
 
     def _distribution(self) -> tuple[int, int]:
@@ -230,12 +244,15 @@ class WirelessDataModule(LightningDataModule):
                 seed=self.seed,
                 drop_last=True,
             )
-            return DataLoader(
+            loader = TorchDataLoader if isinstance(data, StackedEpisodes) else DataLoader
+            options = {"collate_fn": _whole_batch} if loader is TorchDataLoader else {}
+            return loader(
                 data,
                 batch_size=self.batch_size,
                 sampler=sampler,
                 num_workers=self.num_workers,
                 drop_last=True,
+                **options,
             )
         stream = OnlineEpisodes(
             self.scenarios,

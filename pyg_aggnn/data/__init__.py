@@ -15,6 +15,7 @@ from pyg_aggnn.data.generation_config import GenerationConfig, SplitConfig
 from pyg_aggnn.data.online import OnlineEpisodes
 from pyg_aggnn.data.sampler import ShardShuffleSampler
 from pyg_aggnn.data.seeding import Stream, keyed_generator
+from pyg_aggnn.data.stacked import StackedEpisodes, stack_episodes
 from pyg_aggnn.data.storage import DatasetError
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "SplitConfig",
     "ShardShuffleSampler",
     "OnlineEpisodes",
+    "StackedEpisodes",
+    "stack_episodes",
     "random_link_permutation",
     "permute_links",
     "Stream",

@@ -1,0 +1,83 @@
+import pytest
+import torch
+from torch_geometric.data import Batch
+
+from lightning_modules.datamodule import WirelessDataModule
+from pyg_aggnn.data.online import simulate
+from pyg_aggnn.data.seeding import Stream
+from pyg_aggnn.data.stacked import StackedEpisodes, stack_episodes
+from pyg_aggnn.wireless import AdHoc, GaussianIC
+
+
+def _episodes(scenario, count, num_slots=3, layout=None):
+    return [simulate([scenario], num_slots, 0, Stream.TRAIN, k, layout) for k in range(count)]
+
+
+def _assert_same_batch(ours, theirs):
+    assert type(ours) is type(theirs)
+    assert set(ours.keys()) == set(theirs.keys())
+    for key in theirs.keys():
+        assert ours[key].dtype == theirs[key].dtype, key
+        assert torch.equal(ours[key], theirs[key]), key
+    assert ours.num_graphs == theirs.num_graphs
+    for table in ("_slice_dict", "_inc_dict"):
+        mine, reference = getattr(ours, table), getattr(theirs, table)
+        assert set(mine) == set(reference)
+        for key in reference:
+            assert torch.equal(torch.as_tensor(mine[key]), torch.as_tensor(reference[key])), key
+
+
+@pytest.mark.parametrize(
+    "scenario, fixed",
+    [(GaussianIC(num_links=5), False), (AdHoc(num_links=6), True)],
+    ids=["gaussian-ic", "fixed-ad-hoc"],
+)
+def test_batches_equal_pyg_collation(scenario, fixed):
+    layout = scenario.sample_layout(torch.Generator().manual_seed(3)) if fixed else None
+    episodes = _episodes(scenario, 12, layout=layout)
+    stacked = stack_episodes(episodes, chunk=5)  # three chunks, concatenated
+    assert isinstance(stacked, StackedEpisodes) and len(stacked) == 12
+    for indices in ([0], [3, 1, 7], list(range(12))[::-1], [4, 4, 2]):
+        ours = stacked.__getitems__(indices)
+        _assert_same_batch(ours, Batch.from_data_list([episodes[k] for k in indices]))
+        for k, example in zip(indices, ours.to_data_list()):
+            for key in episodes[k].keys():
+                assert torch.equal(example[key], episodes[k][key]), key
+
+
+def test_an_item_is_its_episode():
+    episodes = _episodes(GaussianIC(num_links=4), 3)
+    stacked = StackedEpisodes(episodes)
+    item = stacked[2]
+    assert type(item) is type(episodes[2])
+    for key in episodes[2].keys():
+        assert torch.equal(item[key], episodes[2][key]), key
+
+
+def test_episodes_of_several_shapes_stay_a_list_in_order():
+    small, large = _episodes(GaussianIC(num_links=4), 3), _episodes(GaussianIC(num_links=5), 2)
+    mixed = [*small, *large]
+    found = stack_episodes(iter(mixed), chunk=2)  # the mismatch is found in the 2nd chunk
+    assert isinstance(found, list) and len(found) == 5
+    for ours, theirs in zip(found, mixed):
+        for key in theirs.keys():
+            assert torch.equal(ours[key], theirs[key]), key
+    with pytest.raises(ValueError, match="one shape"):
+        StackedEpisodes(mixed)
+    with pytest.raises(ValueError, match="at least one episode"):
+        StackedEpisodes([])
+    assert stack_episodes([]) == []
+
+
+def test_the_training_loader_yields_the_batches_of_pyg():
+    data = WirelessDataModule(
+        GaussianIC(num_links=4), network="random", num_slots=2, batch_size=8, train_size=40
+    )
+    loader = data.train_dataloader()
+    assert isinstance(data._split("train"), StackedEpisodes)
+    order = list(loader.sampler)
+    for step, batch in enumerate(loader):
+        indices = order[step * 8 : (step + 1) * 8]
+        reference = [simulate(data.scenarios, 2, 0, Stream.TRAIN, k) for k in indices]
+        _assert_same_batch(batch, Batch.from_data_list(reference))
+    assert len(data.training_episodes(3)) == 3
