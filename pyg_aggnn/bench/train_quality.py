@@ -16,6 +16,7 @@ after every seed, ``--table`` prints the table again):
     pyg-aggnn bench train_quality                   # both settings, seed 0
     pyg-aggnn bench train_quality --seeds 0 1 2 --json docs/results/model_free_seeds.json
     pyg-aggnn bench train_quality --settings heads_m25 heads_m50  # the papers' heads
+    pyg-aggnn bench train_quality --settings m25 --models SelectionGNN --seeds 0 1 2
 
 ``--suite model_based`` instead trains every shipped model-based config (WCGCN and MLP,
 ``configs/wcgcn/*.yaml`` and ``configs/mlp_gaussian_ic_k10.yaml``) at its own default
@@ -65,6 +66,8 @@ SETTINGS = {
     },
 }
 
+#: The model-free policies of every setting.
+MODELS = ("AggGNN", "SelectionGNN")
 
 MODEL_BASED = [
     "wcgcn/gaussian_ic_k10_0db",
@@ -234,6 +237,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--settings", nargs="+", default=["m25", "m50"], choices=list(SETTINGS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=list(MODELS),
+        choices=list(MODELS),
+        help="the model-free policies to train (default: both)",
+    )
     parser.add_argument("--root", default="outputs/train_quality")
     parser.add_argument("--suite", choices=("model_free", "model_based"), default="model_free")
     parser.add_argument("--configs", nargs="+", default=MODEL_BASED, choices=MODEL_BASED)
@@ -258,6 +268,7 @@ def main(argv: list[str] | None = None) -> None:
             results = [
                 run(name, cli_args, seed, Path(args.root) / setting / name)
                 for name, cli_args in SETTINGS[setting].items()
+                if name in args.models
             ]
             report(setting, seed, results)
             rows += [{"setting": setting, "seed": seed, **result} for result in results]
