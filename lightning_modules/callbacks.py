@@ -46,6 +46,12 @@ class StallDetector(Callback):
     no stall). :class:`~lightning_modules.PrimalDualModule` adds one by default
     (``detect_stalls``).
 
+    A policy can also stall in evaluation only (e.g. normalisation statistics that
+    trail the weights, see :class:`BatchNormRecalibration`): after every validation of a
+    fit, when ``val/logit_spread`` (the module logs it) is at most ``spread`` while the
+    last training step's is above it, it warns once as well; :attr:`eval_stalled_at`
+    keeps that step.
+
     Args:
         saturated: saturated fraction that counts as stalled (default: ``0.95``).
         grad_norm: gradient norm at or below which the gradient has vanished
@@ -71,6 +77,7 @@ class StallDetector(Callback):
         self.patience = check_positive_int("patience", patience)
         self.every_n_steps = check_positive_int("every_n_steps", every_n_steps)
         self.stalled_at: int | None = None
+        self.eval_stalled_at: int | None = None
         self._since: int | None = None
 
     @staticmethod
@@ -133,12 +140,41 @@ class StallDetector(Callback):
                 stacklevel=1,  # attributed here: filters of Lightning's modules pass it
             )
 
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if trainer.sanity_checking or trainer.state.fn != "fit" or self.eval_stalled_at:
+            return
+        evaluated = trainer.callback_metrics.get("val/logit_spread")
+        trained = getattr(pl_module, "last_spread", None)
+        if evaluated is None or trained is None:
+            return
+        evaluated, trained = float(evaluated), float(trained)
+        if evaluated > self.spread or trained <= self.spread:
+            return
+        self.eval_stalled_at = trainer.global_step
+        if trainer.is_global_zero:
+            name = type(getattr(pl_module, "policy", pl_module)).__name__
+            warnings.warn(
+                f"{name} decides alike for every link in evaluation (step "
+                f"{trainer.global_step}: logit spread {evaluated:.3g} against "
+                f"{trained:.3g} in training): its validation and test numbers are those "
+                "of a stalled policy. Batch-normalisation statistics that trail the "
+                "weights do this (BatchNormRecalibration, the module's norm_batches); see "
+                "val/logit_spread in metrics.csv.",
+                StallWarning,
+                stacklevel=1,
+            )
+
     def state_dict(self) -> dict:
-        return {"stalled_at": self.stalled_at, "since": self._since}
+        return {
+            "stalled_at": self.stalled_at,
+            "since": self._since,
+            "eval_stalled_at": self.eval_stalled_at,
+        }
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.stalled_at = state_dict.get("stalled_at")
         self._since = state_dict.get("since")
+        self.eval_stalled_at = state_dict.get("eval_stalled_at")
 
 
 class BatchNormRecalibration(Callback):

@@ -584,6 +584,8 @@ class PrimalDualModule(LightningModule):
         if self.mode == "model_free":
             entropy = self.power_distribution(logits, batch.max_power).entropy()
             metrics["entropy"] = (entropy * batch.active).sum() / batch.active.sum().clamp_min(1)
+        if logits is not None:  # 0: every link decides alike (see StallDetector)
+            metrics["logit_spread"] = self.logit_spread(logits, batch.active & (scored.T > 0))
         metrics.update(dual_metrics(self.duals))
         key = (split, dataloader_idx, batch_idx, batch.num_nodes)
         metrics.update(self.comparison.metrics(self.problem, batch, scored, key))

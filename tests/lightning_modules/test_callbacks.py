@@ -271,3 +271,59 @@ def test_recalibration_leaves_training_unchanged(tmp_path):
 def test_only_batch_normalised_policies_get_the_recalibration(tmp_path):
     trainer, _, _ = _fit(tmp_path, bias=0.0, power_map="clip", steps=2)
     assert not any(isinstance(c, BatchNormRecalibration) for c in trainer.callbacks)
+
+
+class EvaluationOnlyConstant(BiasedPolicy):
+    """Healthy in training, one logit for every link in evaluation: what a policy whose
+    normalisation statistics trail its weights computes.
+    """
+
+    def logits(self, batch, all_slots: bool = False):
+        out = super().logits(batch, all_slots)
+        return out if self.training else out.detach() * 0 + self.linear.bias
+
+
+def _fit_with_validation(tmp_path, policy):
+    torch.manual_seed(0)
+    module = PrimalDualModule(
+        policy,
+        PowerProblem(power_budget=False),
+        mode="model_based",
+        power_map="clip",
+        lr=1e-3,
+        warmup_slots=0,
+        baselines={},
+    )
+    data = WirelessDataModule(
+        GaussianIC(num_links=4), network="random", num_slots=1, batch_size=8, batches_per_epoch=5
+    )
+    detector = StallDetector()
+    trainer = Trainer(
+        max_epochs=2,
+        callbacks=[detector],
+        default_root_dir=tmp_path,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer.fit(module, data)
+    stalls = [w for w in caught if issubclass(w.category, StallWarning)]
+    return trainer, detector, stalls
+
+
+def test_a_policy_that_decides_alike_only_in_evaluation_is_reported(tmp_path):
+    trainer, detector, stalls = _fit_with_validation(tmp_path, EvaluationOnlyConstant(0.0))
+    assert float(trainer.callback_metrics["val/logit_spread"]) < 1e-6
+    assert detector.eval_stalled_at == 5 and detector.stalled_at is None
+    assert len(stalls) == 1 and "decides alike for every link in evaluation" in str(
+        stalls[0].message
+    )
+
+
+def test_a_healthy_policy_is_not_reported_in_evaluation(tmp_path):
+    trainer, detector, stalls = _fit_with_validation(tmp_path, BiasedPolicy(0.0))
+    assert float(trainer.callback_metrics["val/logit_spread"]) > 1e-3
+    assert detector.eval_stalled_at is None and not stalls
