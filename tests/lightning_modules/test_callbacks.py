@@ -49,6 +49,21 @@ class ConstantPolicy(PowerPolicy):
         return out if all_slots else out[:, -1]
 
 
+def _module(policy, power_map="clip", mode="model_based", lr=1e-3, **kwargs):
+    """A sum-rate module without baselines around ``policy``."""
+    problem = PowerProblem(power_budget=False)
+    return PrimalDualModule(
+        policy,
+        problem,
+        mode=mode,
+        power_map=power_map,
+        lr=lr,
+        warmup_slots=0,
+        baselines={},
+        **kwargs,
+    )
+
+
 def _fit(
     tmp_path,
     bias,
@@ -61,15 +76,7 @@ def _fit(
     callbacks=(),
 ):
     torch.manual_seed(0)
-    module = PrimalDualModule(
-        BiasedPolicy(bias) if policy is None else policy,
-        PowerProblem(power_budget=False),
-        mode=mode,
-        power_map=power_map,
-        lr=1e-3,
-        warmup_slots=0,
-        baselines={},
-    )
+    module = _module(BiasedPolicy(bias) if policy is None else policy, power_map, mode=mode)
     data = WirelessDataModule(
         GaussianIC(num_links=4),
         network="random",
@@ -214,16 +221,7 @@ def test_bad_arguments_are_refused(kwargs):
 
 def _fit_mlp(tmp_path, norm_batches, val_every=5):
     torch.manual_seed(0)
-    module = PrimalDualModule(
-        MLPPolicy(4, hidden_channels=[8]),
-        PowerProblem(power_budget=False),
-        mode="model_based",
-        power_map="clip",
-        lr=1e-2,
-        warmup_slots=0,
-        baselines={},
-        norm_batches=norm_batches,
-    )
+    module = _module(MLPPolicy(4, hidden_channels=[8]), lr=1e-2, norm_batches=norm_batches)
     data = WirelessDataModule(
         GaussianIC(num_links=4),
         network="random",
@@ -285,15 +283,7 @@ class EvaluationOnlyConstant(BiasedPolicy):
 
 def _fit_with_validation(tmp_path, policy):
     torch.manual_seed(0)
-    module = PrimalDualModule(
-        policy,
-        PowerProblem(power_budget=False),
-        mode="model_based",
-        power_map="clip",
-        lr=1e-3,
-        warmup_slots=0,
-        baselines={},
-    )
+    module = _module(policy)
     data = WirelessDataModule(
         GaussianIC(num_links=4), network="random", num_slots=1, batch_size=8, batches_per_epoch=5
     )
