@@ -38,10 +38,21 @@ def model_free_table() -> str:
     return _train_quality().model_free_markdown(rows)
 
 
+def architectures_table() -> str:
+    """The architecture comparison over training seeds, from the ``architectures.csv``
+    of ``pyg-aggnn reproduce architectures --quick --seed S`` copied to
+    ``docs/results/architectures_seeds/seed<S>.csv``.
+    """
+    tables = sorted((ROOT / "docs" / "results" / "architectures_seeds").glob("seed*.csv"))
+    module = importlib.import_module("pyg_aggnn.experiments.architectures")
+    return module.seeds_markdown(tables)
+
+
 #: Region name -> the function that renders its table from the reports.
 TABLES: dict[str, Callable[[], str]] = {
     "model-based-table": model_based_table,
     "model-free-table": model_free_table,
+    "architectures-table": architectures_table,
 }
 
 
