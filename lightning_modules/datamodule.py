@@ -12,9 +12,9 @@ from torch_geometric.loader import DataLoader
 
 from pyg_aggnn._validation import check_choice, check_positive_int
 from pyg_aggnn.data.augment import permute_links, random_link_permutation
-from pyg_aggnn.data.online import OnlineEpisodes, simulate
+from pyg_aggnn.data.online import OnlineEpisodes, available_cpus, simulate, simulate_set
 from pyg_aggnn.data.seeding import Stream, keyed_generator
-from pyg_aggnn.data.stacked import StackedEpisodes, stack_episodes
+from pyg_aggnn.data.stacked import StackedEpisodes
 from pyg_aggnn.wireless import AdHoc
 from pyg_aggnn.wireless.scenario import Scenario
 
@@ -96,6 +96,10 @@ class WirelessDataModule(LightningDataModule):
         eval_batch_size: episodes per validation/test batch (default: ``64``).
         seed: seed of all the data streams and the fixed layout (default: ``0``).
         num_workers: data-loader worker processes (default: ``0``).
+        simulation_workers: processes that simulate a ``train_size`` training set
+            (:func:`~pyg_aggnn.data.online.simulate_set`; the same episodes whatever the
+            number), or ``None`` for the CPU cores available to each rank, at most 8
+            (default: ``None``).
         augment: ``"permute_links"`` relabels the links of every training batch by a fresh
             random permutation, keyed by ``seed`` and the step (:mod:`pyg_aggnn.data.augment`:
             for policies that are not permutation equivariant, such as the MLP, on
@@ -124,6 +128,7 @@ class WirelessDataModule(LightningDataModule):
         eval_batch_size: int = 64,
         seed: int = 0,
         num_workers: int = 0,
+        simulation_workers: int | None = None,
         augment: str | None = None,
     ):
         super().__init__()
@@ -159,6 +164,11 @@ class WirelessDataModule(LightningDataModule):
         self.eval_batch_size = check_positive_int("eval_batch_size", eval_batch_size)
         self.seed = check_positive_int("seed", seed, minimum=0)
         self.num_workers = check_positive_int("num_workers", num_workers, minimum=0)
+        self.simulation_workers = (
+            None
+            if simulation_workers is None
+            else check_positive_int("simulation_workers", simulation_workers)
+        )
         if augment is not None:
             check_choice("augment", augment, AUGMENTATIONS)
             if self.network != "random" or (self.train_size is None and dataset is None):
@@ -208,16 +218,29 @@ class WirelessDataModule(LightningDataModule):
                 sizes = {"train": self.train_size, "val": self.val_size, "test": self.test_size}
                 streams = {"train": Stream.TRAIN, "val": Stream.VAL, "test": Stream.TEST}
                 size, stream = sizes[split], streams[split]
-                episodes = (
-                    simulate(self.scenarios, self.num_slots, self.seed, stream, index, self.layout)
-                    for index in range(size)
-                )
-                # a training set of equal-shape episodes is kept field by field and
-                # batched without Data objects (pyg_aggnn.data.stacked): the same batches
-                self._splits[split] = (
-                    stack_episodes(episodes) if split == "train" else list(episodes)
-                )
+                if split == "train":
+                    # a training set of equal-shape episodes is kept field by field and
+                    # batched without Data objects (pyg_aggnn.data.stacked): the same batches
+                    self._splits[split] = simulate_set(
+                        self.scenarios,
+                        self.num_slots,
+                        self.seed,
+                        stream,
+                        size,
+                        self.layout,
+                        workers=self._simulation_workers(),
+                    )
+                else:
+                    self._splits[split] = [
+                        simulate(self.scenarios, self.num_slots, self.seed, stream, k, self.layout)
+                        for k in range(size)
+                    ]
         return self._splits[split]
+
+    def _simulation_workers(self) -> int:
+        if self.simulation_workers is not None:
+            return self.simulation_workers
+        return max(1, min(8, available_cpus() // self._distribution()[1]))
 
     def _distribution(self) -> tuple[int, int]:
         if self.trainer is None:

@@ -7,7 +7,15 @@ from torch import Tensor, nn
 
 from pyg_aggnn._validation import check_non_negative, check_positive_int
 
-__all__ = ["DualVariables", "dual_metrics", "STEP_SLACK", "STEP_LAMBDA", "STEP_MU", "DAMPING"]
+__all__ = [
+    "DualVariables",
+    "dual_metrics",
+    "STEP_SLACK",
+    "STEP_LAMBDA",
+    "STEP_MU",
+    "DAMPING",
+    "PRICE_WINDOW",
+]
 
 #: :math:`\epsilon_r`, step of the ergodic rates.
 STEP_SLACK = 0.01
@@ -17,6 +25,8 @@ STEP_LAMBDA = 0.01
 STEP_MU = 2.0e-4
 #: :math:`\kappa`, weight of the last budget slack in the power price.
 DAMPING = 0.05
+#: Updates over which the oscillation of the power price is measured (``power_price_std``).
+PRICE_WINDOW = 100
 
 
 class DualVariables(nn.Module):
@@ -55,6 +65,12 @@ class DualVariables(nn.Module):
     around the budget (a PI controller instead of a pure integrator, Stooke et al.,
     "Responsive Safety in Reinforcement Learning by PID Lagrangian Methods", 2020). With
     ``damping = 0`` the price is :math:`\mu_p` itself, the papers' update exactly.
+
+    The oscillation of the price is tracked as its exponentially weighted standard
+    deviation over about the last :data:`PRICE_WINDOW` updates (the exact standard
+    deviation of all the prices so far over the first ones; :attr:`power_price_std`,
+    logged as ``power_price_std``): near ``0`` once the price has settled, of the order
+    of the price itself while it swings between "too much power" and "too little".
 
     With ``warm_start`` the first batch sets :math:`\mathbf{r} = \bar{\mathbf{f}}` and
     :math:`\boldsymbol{\lambda} = \nabla u_0(\mathbf{r}) + \nabla \mathbf{u}(\mathbf{r})
@@ -107,6 +123,8 @@ class DualVariables(nn.Module):
         self.register_buffer("mu_power", torch.zeros(1))
         self.register_buffer("last_power_slack", torch.zeros(1))
         self.register_buffer("initialized", torch.tensor(not self.warm_start))
+        # running mean, variance and count of the power price (a diagnostic, not saved)
+        self.register_buffer("price_moments", torch.zeros(3), persistent=False)
         self.register_load_state_dict_pre_hook(_size_from_state_dict)
         if size is not None:
             self.materialize(size)
@@ -138,6 +156,21 @@ class DualVariables(nn.Module):
     def power_price(self) -> Tensor:
         """The price of power the policy is charged, ``[1]``."""
         return (self.mu_power - self.damping * self.last_power_slack).clamp_min(0)
+
+    @property
+    def power_price_std(self) -> Tensor:
+        """Exponentially weighted standard deviation of :attr:`power_price`, ``[]``."""
+        return self.price_moments[1].clamp_min(0).sqrt()
+
+    def _track_price(self) -> None:
+        """Welford's update with weight ``1 / n``, then ``1 / PRICE_WINDOW``."""
+        mean, var, count = self.price_moments.unbind()
+        count = count + 1
+        alpha = 1 / count.clamp(max=PRICE_WINDOW)
+        delta = self.power_price[0] - mean
+        mean = mean + alpha * delta
+        var = (1 - alpha) * (var + alpha * delta**2)
+        self.price_moments.copy_(torch.stack([mean, var, count]))
 
     @property
     def size(self) -> int:
@@ -178,6 +211,7 @@ class DualVariables(nn.Module):
             self.slack.copy_(mean_reward)
             self.lam.copy_(self.stationary_direction(problem, self.slack, weight).clamp_min(0))
             self.initialized.fill_(True)
+            self._track_price()
             return
         direction = self.stationary_direction(problem, self.slack, weight)
         self.slack.add_(self.step_slack * (direction - self.lam))
@@ -187,6 +221,7 @@ class DualVariables(nn.Module):
         if problem.power_budget:
             self.mu_power.sub_(self.step_mu * mean_power_slack.to(self.mu_power)).clamp_(min=0)
         self.lam.sub_(self.step_lambda * (mean_reward - self.slack)).clamp_(min=0)
+        self._track_price()
 
     def extra_repr(self) -> str:
         return (
@@ -211,6 +246,7 @@ def dual_metrics(duals: DualVariables) -> dict[str, Tensor]:
         "lambda_max": duals.lam.max(),
         "mu_power": duals.mu_power[0],
         "power_price": duals.power_price[0],
+        "power_price_std": duals.power_price_std,
         "slack_mean": duals.slack.mean(),
     }
     if duals.mu_rate.numel():

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import itertools
+import math
+import os
 from collections.abc import Iterator, Sequence
 
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
+from torch.utils.data import DataLoader, Dataset, IterableDataset, get_worker_info
 
 from pyg_aggnn._validation import check_positive_int
 from pyg_aggnn.data.seeding import Stream, keyed_episode
+from pyg_aggnn.data.stacked import StackedEpisodes, stack_episodes
 from pyg_aggnn.wireless.scenario import Layout, Scenario
 
-__all__ = ["OnlineEpisodes", "simulate"]
+__all__ = ["OnlineEpisodes", "simulate", "simulate_set", "available_cpus"]
+
+#: Fewest episodes a worker process of :func:`simulate_set` simulates at once.
+MIN_CHUNK = 4096
 
 
 def simulate(
@@ -29,6 +35,78 @@ def simulate(
     episode = keyed_episode(scenarios, num_slots, seed, stream, index, layout)
     episode.sample_id = torch.tensor([index])
     return episode
+
+
+def available_cpus() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class _Chunks(Dataset):
+    """Chunk ``c`` of a stream's first ``size`` episodes, simulated and stacked."""
+
+    def __init__(self, scenarios, num_slots, seed, stream, size, layout, chunk):
+        self.args = (scenarios, num_slots, seed, stream)
+        self.size, self.layout, self.chunk = size, layout, chunk
+
+    def __len__(self) -> int:
+        return math.ceil(self.size / self.chunk)
+
+    def __getitem__(self, c: int):
+        first = c * self.chunk
+        indices = range(first, min(self.size, first + self.chunk))
+        return stack_episodes(simulate(*self.args, index, self.layout) for index in indices)
+
+
+def _unchanged(part):
+    return part
+
+
+def simulate_set(
+    scenarios: Sequence[Scenario],
+    num_slots: int,
+    seed: int,
+    stream: int,
+    size: int,
+    layout: Layout | None = None,
+    workers: int = 1,
+    chunk: int | None = None,
+) -> StackedEpisodes | list:
+    """Episodes ``0, ..., size - 1`` of a stream (:func:`simulate`), as
+    :func:`~pyg_aggnn.data.stack_episodes` returns them: a
+    :class:`~pyg_aggnn.data.StackedEpisodes` where all have one shape, else a list.
+
+    With ``workers > 1``, that many processes (``torch.utils.data.DataLoader`` workers)
+    simulate contiguous chunks of at least ``chunk`` episodes (default: ``size`` over
+    four chunks per worker, at least 4,096) and the chunks are joined in order. Every
+    episode is keyed by its index, so the set is the same, bit for bit, whatever the
+    number of workers; a set of fewer than two chunks is simulated in this process.
+    """
+    size = check_positive_int("size", size)
+    workers = check_positive_int("workers", workers)
+    chunk = (
+        max(MIN_CHUNK, math.ceil(size / (4 * workers)))
+        if chunk is None
+        else check_positive_int("chunk", chunk)
+    )
+    if workers == 1 or size < 2 * chunk:
+        return stack_episodes(
+            simulate(scenarios, num_slots, seed, stream, index, layout) for index in range(size)
+        )
+    chunks = _Chunks(list(scenarios), num_slots, seed, stream, size, layout, chunk)
+    loader = DataLoader(
+        chunks, batch_size=None, num_workers=min(workers, len(chunks)), collate_fn=_unchanged
+    )
+    parts = list(loader)
+    if all(isinstance(part, StackedEpisodes) for part in parts):
+        try:
+            return StackedEpisodes.concatenate(parts)
+        except ValueError:  # chunks of different shapes
+            pass
+    return [part[k] for part in parts for k in range(len(part))]
 
 
 class OnlineEpisodes(IterableDataset):

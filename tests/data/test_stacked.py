@@ -3,7 +3,7 @@ import torch
 from torch_geometric.data import Batch
 
 from lightning_modules.datamodule import WirelessDataModule
-from pyg_aggnn.data.online import simulate
+from pyg_aggnn.data.online import simulate, simulate_set
 from pyg_aggnn.data.seeding import Stream
 from pyg_aggnn.data.stacked import StackedEpisodes, stack_episodes
 from pyg_aggnn.wireless import AdHoc, GaussianIC
@@ -81,3 +81,37 @@ def test_the_training_loader_yields_the_batches_of_pyg():
         reference = [simulate(data.scenarios, 2, 0, Stream.TRAIN, k) for k in indices]
         _assert_same_batch(batch, Batch.from_data_list(reference))
     assert len(data.training_episodes(3)) == 3
+
+
+@pytest.mark.parametrize(
+    "scenarios",
+    [[GaussianIC(num_links=4)], [GaussianIC(num_links=3), GaussianIC(num_links=4)]],
+    ids=["one-shape", "random-sizes"],
+)
+def test_a_set_simulated_by_worker_processes_is_the_serial_one(scenarios):
+    reference = [simulate(scenarios, 2, 5, Stream.TRAIN, k) for k in range(23)]
+    # two worker processes over five chunks of five (the last of three episodes)
+    found = simulate_set(scenarios, 2, 5, Stream.TRAIN, 23, workers=2, chunk=5)
+    if len(scenarios) == 1:
+        assert isinstance(found, StackedEpisodes)
+    else:  # networks of several sizes stay a list
+        assert isinstance(found, list)
+    assert len(found) == 23
+    for k, theirs in enumerate(reference):
+        for key in theirs.keys():
+            assert torch.equal(found[k][key], theirs[key]), (k, key)
+
+
+def test_a_data_module_takes_its_simulation_workers():
+    kwargs = dict(network="random", num_slots=2, batch_size=8, train_size=40)
+    data = WirelessDataModule(GaussianIC(num_links=4), simulation_workers=2, **kwargs)
+    assert data._simulation_workers() == 2
+    assert WirelessDataModule(GaussianIC(num_links=4), **kwargs)._simulation_workers() >= 1
+    # a set of fewer than two chunks is simulated in this process: the same episodes
+    reference = simulate_set(data.scenarios, 2, 0, Stream.TRAIN, 40, workers=2, chunk=16)
+    for key in reference.keys:
+        assert torch.equal(data._split("train").fields[key], reference.fields[key]), key
+    with pytest.raises(ValueError, match="simulation_workers must be"):
+        WirelessDataModule(GaussianIC(num_links=4), simulation_workers=0, **kwargs)
+    with pytest.raises(ValueError, match="workers must be"):
+        simulate_set(data.scenarios, 2, 0, Stream.TRAIN, 4, workers=0)

@@ -1,7 +1,8 @@
+import numpy as np
 import pytest
 import torch
 
-from lightning_modules.duals import DualVariables
+from lightning_modules.duals import PRICE_WINDOW, DualVariables, dual_metrics
 from lightning_modules.problem import PowerProblem
 
 
@@ -128,3 +129,27 @@ def test_power_price_adds_a_proportional_term_to_the_dual():
     plain = DualVariables(size=1, step_mu=0.1, damping=0.0, warm_start=False)
     plain.step(problem, torch.ones(1), torch.tensor(-2.0))
     assert float(plain.power_price) == float(plain.mu_power)
+
+
+def test_the_oscillation_of_the_price_is_its_standard_deviation():
+    rng = np.random.default_rng(0)
+    slacks = rng.normal(0.0, 2.0, size=PRICE_WINDOW + 60)
+    duals = DualVariables(size=1, step_mu=0.1, damping=0.5, warm_start=False)
+    problem = PowerProblem()
+    prices = []
+    for n, slack in enumerate(slacks, start=1):
+        duals.step(problem, torch.ones(1), torch.tensor(slack))
+        prices.append(float(duals.power_price))
+        if n <= PRICE_WINDOW:  # the standard deviation of every price so far
+            assert float(duals.power_price_std) == pytest.approx(np.std(prices), rel=1e-4)
+    # then it forgets: a price that settles takes the deviation towards zero
+    for _ in range(10 * PRICE_WINDOW):
+        duals.step(problem, torch.ones(1), torch.tensor(0.0))
+    assert float(duals.power_price_std) < 0.01 * np.std(prices)  # (1 - 1 / 100) ** 500
+    # a price that swings by +-a around its mean has a deviation of about a
+    swinging = DualVariables(size=1, step_mu=0.0, damping=1.0, warm_start=False)
+    for n in range(5 * PRICE_WINDOW):
+        swinging.step(problem, torch.ones(1), torch.tensor(-1.0 if n % 4 < 2 else -3.0))
+    assert float(swinging.power_price_std) == pytest.approx(1.0, rel=0.02)
+    assert "power_price_std" in dual_metrics(swinging)
+    assert "price_moments" not in swinging.state_dict()  # a diagnostic, not checkpointed
