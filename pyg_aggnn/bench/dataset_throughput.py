@@ -1,11 +1,14 @@
 """Throughput of ``pyg-aggnn generate`` and of reading the result back.
 
-Generates the ad-hoc m = 50 setting (10 slots: K = 6 aggregation plus 5 decisions) and
-m = 10^4 networks at the same density, with 1 and 2 worker processes, and prints the
+Generates the 10-link Gaussian IC of the model-based configs (one slot), the ad-hoc
+m = 50 setting (10 slots: K = 6 aggregation plus 5 decisions) and m = 10^4 networks at
+the same density, with 1 and 2 worker processes, and prints the
 median samples/s, MB/s and CPU time per sample (workers included; what an idle
-machine's throughput follows from) over the repeats, plus the sequential read rate of
-``WirelessDataset`` in one thread (as in a data-loader worker). Everything is written
-to a temporary directory and removed.
+machine's throughput follows from) over the repeats, plus, in one thread each (as in a
+data-loader worker), the sequential read rate of ``WirelessDataset`` and the rate of
+simulating the same episodes in memory, as online training does
+(``GenerationConfig.episode``, the episodes the dataset stores), and their ratio.
+Everything is written to a temporary directory and removed.
 
     pyg-aggnn bench dataset_throughput                 # full run (~ minutes)
     pyg-aggnn bench dataset_throughput --quick         # small counts, smoke test
@@ -30,7 +33,9 @@ from pyg_aggnn.data import GenerationConfig, WirelessDataset, generate_dataset
 
 
 def settings(args) -> dict[str, GenerationConfig]:
-    """The generation settings to measure, by name (ad-hoc m = 50 and m = 10^4)."""
+    """The generation settings to measure, by name (the model-based configs' 10-link
+    Gaussian IC, ad-hoc m = 50 and m = 10^4).
+    """
 
     def adhoc(num_links: int, count: int, shard_size: int, network: str) -> GenerationConfig:
         return GenerationConfig(
@@ -45,7 +50,16 @@ def settings(args) -> dict[str, GenerationConfig]:
             shard_size=shard_size,
         )
 
+    gaussian_ic = GenerationConfig(
+        scenario={"class_path": "GaussianIC", "init_args": {"num_links": 10}},
+        splits={"train": args.count_m50},
+        seed=0,
+        num_slots=1,
+        network="random",
+        shard_size=1000,
+    )
     return {
+        "gaussian-ic K=10": gaussian_ic,
         "adhoc m=50 random": adhoc(50, args.count_m50, 250, "random"),
         "adhoc m=50 fixed": adhoc(50, args.count_m50, 250, "fixed"),
         "adhoc m=1e4 random": adhoc(10_000, args.count_large, 2, "random"),
@@ -73,6 +87,10 @@ def measure(config: GenerationConfig, workers: int, fsync: bool, root: Path) -> 
     for k in range(len(dataset)):
         dataset[k]
     read = time.perf_counter() - start
+    start = time.perf_counter()
+    for k in range(len(dataset)):
+        config.episode("train", k)
+    simulate = time.perf_counter() - start
     torch.set_num_threads(threads)
     shutil.rmtree(path)
     count = len(dataset)
@@ -82,6 +100,7 @@ def measure(config: GenerationConfig, workers: int, fsync: bool, root: Path) -> 
         "gen_mbps": size / 1e6 / seconds,
         "seconds": seconds,
         "read_sps": count / read,
+        "simulate_sps": count / simulate,
         "mb": size / 1e6,
     }
 
@@ -105,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
         args.count_m50, args.count_large, args.repeats = 1000, 4, 1
     print(
         f"{'setting':<20} {'workers':>7} {'samples':>8} {'MB':>8} {'gen s':>7} "
-        f"{'gen samples/s':>13} {'gen MB/s':>9} {'CPU ms/sample':>13} {'read samples/s':>14}"
+        f"{'gen samples/s':>13} {'gen MB/s':>9} {'CPU ms/sample':>13} {'read samples/s':>14} "
+        f"{'simulate samples/s':>18} {'simulate / read':>15}"
     )
     print(f"load average before: {os.getloadavg()[0]:.1f} (the machine has {os.cpu_count()} cores)")
     for name, config in settings(args).items():
@@ -123,7 +143,8 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"{name:<20} {workers:>7} {count:>8} {med['mb']:>8.1f} {med['seconds']:>7.2f} "
                 f"{med['gen_sps']:>13.1f} {med['gen_mbps']:>9.1f} {med['cpu_ms']:>13.2f} "
-                f"{med['read_sps']:>14.1f}"
+                f"{med['read_sps']:>14.1f} {med['simulate_sps']:>18.1f} "
+                f"{med['simulate_sps'] / med['read_sps']:>14.2f}x"
             )
         if 1 in rates and len(rates) > 1:
             ratios = ", ".join(

@@ -12,7 +12,13 @@ three implementations on the same channels, in float64:
   automatically for these complete graphs) and its CSR path.
 
 Prints the median wall time of each, the speed-up over the references, and the largest
-absolute difference of the powers. Usage::
+absolute difference of the powers; then the roofline of the machine for the two batched
+products of every iteration (each reads the ``B`` matrices of ``K x K`` float64 gains,
+``2 K^2`` flops per network): their bytes over the read bandwidth measured on this
+machine, from memory (a 512 MB tensor) and from the last-level cache (a tensor of the
+dense path's block size, :data:`pyg_aggnn.baselines._operators._BLOCK_BYTES`, which
+stays in the cache for all iterations), and their flops over the measured peak of a
+float64 matrix product, next to the measured time. Usage::
 
     pyg-aggnn bench wmmse_speed [--num-networks 1000] [--num-links 50] [--repeats 5]
                                      [--threads 2]
@@ -29,6 +35,7 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from pyg_aggnn.baselines import wmmse
+from pyg_aggnn.baselines._operators import _BLOCK_BYTES
 from pyg_aggnn.bench.wmmse import numpy_wmmse as numpy_straightforward
 from pyg_aggnn.wireless import GaussianIC
 
@@ -61,6 +68,47 @@ def timed(functions, repeats):
             outputs[name] = fn()
             times[name].append(time.perf_counter() - start)
     return {name: (statistics.median(times[name]), outputs[name]) for name in functions}
+
+
+def _median_seconds(fn, repeats: int) -> float:
+    fn()  # warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def roofline(B: int, m: int, iters: int, repeats: int = 5) -> dict[str, float]:
+    """The products' bytes and flops, and the machine's bandwidths and peak (torch's
+    current threads): seconds each bound allows for ``iters`` iterations.
+    """
+    products_bytes = 2 * B * m * m * 8 * iters  # two products read every matrix
+    products_flops = 2 * 2 * B * m * m * iters
+    memory = torch.rand(2**26, dtype=torch.float64)  # 512 MB
+    memory_bw = memory.numel() * 8 / _median_seconds(memory.sum, repeats)
+    del memory
+    cached = torch.rand(_BLOCK_BYTES // 8, dtype=torch.float64)
+    rounds = 50
+    cache_bw = (
+        rounds
+        * cached.numel()
+        * 8
+        / _median_seconds(lambda: [cached.sum() for _ in range(rounds)], repeats)
+    )
+    a = torch.rand(1024, 1024, dtype=torch.float64)
+    peak = 2 * 1024**3 / _median_seconds(lambda: a @ a, repeats)
+    return {
+        "bytes": products_bytes,
+        "flops": products_flops,
+        "memory_bw": memory_bw,
+        "cache_bw": cache_bw,
+        "peak": peak,
+        "memory_s": products_bytes / memory_bw,
+        "cache_s": products_bytes / cache_bw,
+        "flops_s": products_flops / peak,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -131,6 +179,27 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{name:<{width}}  {seconds:9.3f}  {t_ref / seconds:17.1f}x  "
             f"{t_mm / seconds:8.1f}x  {diff:.1e}"
+        )
+    bound = roofline(B, m, iters)
+    fastest = min(seconds for name, seconds, _ in results if name.startswith("torch"))
+    print(
+        f"roofline of the two products per iteration ({bound['bytes'] / 1e9:.1f} GB read, "
+        f"{bound['flops'] / 1e9:.1f} GFLOP in {iters} iterations), "
+        f"{torch.get_num_threads()} threads:"
+    )
+    for label, key, rate, unit in (
+        ("memory bandwidth", "memory_s", bound["memory_bw"] / 1e9, "GB/s"),
+        (
+            f"cache bandwidth ({_BLOCK_BYTES >> 20} MB blocks)",
+            "cache_s",
+            bound["cache_bw"] / 1e9,
+            "GB/s",
+        ),
+        ("float64 peak (1024^2 matmul)", "flops_s", bound["peak"] / 1e9, "GFLOP/s"),
+    ):
+        print(
+            f"  {label:<34} {rate:8.1f} {unit:<8} -> {bound[key]:7.3f} s "
+            f"(fastest torch path {fastest:.3f} s: {fastest / bound[key]:.1f}x that)"
         )
 
 

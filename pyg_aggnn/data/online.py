@@ -18,7 +18,7 @@ from pyg_aggnn.wireless.scenario import Layout, Scenario
 __all__ = ["OnlineEpisodes", "simulate", "simulate_set", "available_cpus"]
 
 #: Fewest episodes a worker process of :func:`simulate_set` simulates at once.
-MIN_CHUNK = 4096
+MIN_CHUNK = 1024
 
 
 def simulate(
@@ -81,7 +81,7 @@ def simulate_set(
 
     With ``workers > 1``, that many processes (``torch.utils.data.DataLoader`` workers)
     simulate contiguous chunks of at least ``chunk`` episodes (default: ``size`` over
-    four chunks per worker, at least 4,096) and the chunks are joined in order. Every
+    four chunks per worker, at least 1,024) and the chunks are joined in order. Every
     episode is keyed by its index, so the set is the same, bit for bit, whatever the
     number of workers; a set of fewer than two chunks is simulated in this process.
     """

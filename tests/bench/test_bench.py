@@ -121,3 +121,15 @@ def test_train_throughput_times_both_loops_on_the_same_episodes(capsys):
         assert 0 < result["median_step_s"] < 60 and result["setup_s"] >= 0
     with pytest.raises(SystemExit):
         train_throughput.main(["--settings", "nothing"])
+
+
+def test_the_wmmse_roofline_counts_the_products_bytes_and_flops():
+    from pyg_aggnn.bench.wmmse_speed import roofline
+
+    bound = roofline(B=10, m=5, iters=3, repeats=1)
+    assert bound["bytes"] == 2 * 10 * 5 * 5 * 8 * 3  # two products read every matrix
+    assert bound["flops"] == 2 * 2 * 10 * 5 * 5 * 3
+    for rate in ("memory_bw", "cache_bw", "peak"):
+        assert bound[rate] > 0
+    assert bound["memory_s"] == pytest.approx(bound["bytes"] / bound["memory_bw"])
+    assert bound["flops_s"] == pytest.approx(bound["flops"] / bound["peak"])
