@@ -8,7 +8,10 @@ better estimate of the cost, the median what a busy node sees) and the median pr
 CPU time (all threads, unaffected by time spent descheduled), the candidate edges
 ``E``, the edges of one slot's graph (``S(t) > 0``), edges per second (wall median) and
 the growth of the CPU time relative to the growth of ``E`` from the previous size
-(1.0 = linear).
+(1.0 = linear). For the Agg-GNN a last column gives the median time of its sparse
+products alone (:func:`sparse_products_seconds`: the shift operator of every slot the
+delayed diffusion visits times a state of its width, on CSR matrices built beforehand),
+and the decision's time as a multiple of it.
 
     pyg-aggnn bench model_latency                  # m = 1e3 .. 1e6 (minutes, ~8 GB)
     pyg-aggnn bench model_latency --max-m 100000   # stop earlier
@@ -33,7 +36,12 @@ import time
 import torch
 
 from pyg_aggnn.bench.timing import keep_freed_memory
-from pyg_aggnn.nn import WCGCN, AggGNN, SelectionGNN
+from pyg_aggnn.nn import WCGCN, AggGNN, SelectionGNN, shift
+from pyg_aggnn.nn.delayed_diffusion import (
+    _drop_unused_pairs,
+    _edge_reference,
+    _receiver_major,
+)
 from pyg_aggnn.wireless import AdHoc
 
 MODELS = {
@@ -55,6 +63,46 @@ def time_model(model, episode, repeats: int, warmup: int) -> tuple[list[float], 
             wall.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
     return wall, cpu
+
+
+def sparse_products_seconds(model: AggGNN, episode, repeats: int) -> float:
+    """Median seconds of the Agg-GNN's sparse products alone in one decision: the
+    products ``S(t) Z`` of the slots its delayed diffusion visits, with the inputs the
+    diffusion receives in ``model.logits(episode)`` and states of the widths it uses
+    (``lead + hops * F`` columns), on CSR matrices and outputs allocated beforehand.
+    """
+    diffusion, seen = model.diffusion, {}
+
+    def capture(module, args, kwargs):
+        seen["args"], seen["kwargs"] = args, kwargs
+
+    handle = diffusion.register_forward_pre_hook(capture, with_kwargs=True)
+    with torch.inference_mode():
+        model.logits(episode)
+    handle.remove()
+    x, edge_index, edge_weight = seen["args"][:3]
+    reference = seen["kwargs"].get("reference", seen["args"][3] if len(seen["args"]) > 3 else 1.0)
+    num_nodes, num_slots, features = x.shape
+    K, lead = diffusion.K, diffusion._lead
+    start = max(0, num_slots - K)
+    with torch.inference_mode():
+        pairs, weight, ref = _drop_unused_pairs(
+            edge_index, edge_weight[:, start:], _edge_reference(reference, x.dtype)
+        )
+        crow, col, weight, ref = _receiver_major(pairs, weight, ref, num_nodes)
+        weight = diffusion._slot_weights(weight, ref, x.dtype)
+        products = []
+        for j in range(1, num_slots - start):  # slot j moves the hops of slot j - 1
+            adjacency = shift.csr_adjacency(crow, col, weight[j], num_nodes)
+            state = torch.rand(num_nodes, lead + min(j, K - 1) * features, dtype=x.dtype)
+            products.append((adjacency, state, torch.empty_like(state)))
+        times = []
+        for _ in range(repeats + 1):
+            begin = time.perf_counter()
+            for adjacency, state, out in products:
+                torch.addmm(out, adjacency, state, beta=0, out=out)
+            times.append(time.perf_counter() - begin)
+    return statistics.median(times[1:])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,7 +132,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     header = f"{'model':<22}{'m':>9}{'E':>11}{'E_graph':>11}{'median ms':>12}{'min ms':>10}"
     header += f"{'cpu ms':>10}"
-    header += f"{'Medges/s':>10}{'scaling':>9}{'reps':>6}"
+    header += (
+        f"{'Medges/s':>10}{'scaling':>9}{'reps':>6}{'products ms':>13}{'decision/products':>19}"
+    )
     print(header)
     previous: dict[str, tuple[float, int]] = {}
     for m in sorted(size for size in args.sizes if size <= args.max_m):
@@ -108,7 +158,13 @@ def main(argv: list[str] | None = None) -> None:
                 f"{MODELS[key][0]:<22}{m:>9}{num_edges:>11}{graph_edges:>11}"
                 f"{median * 1e3:>12.2f}{min(times) * 1e3:>10.2f}"
                 f"{median_cpu * 1e3:>10.2f}"
-                f"{num_edges / median / 1e6:>10.2f}{scaling:>9}{repeats:>6}",
+                f"{num_edges / median / 1e6:>10.2f}{scaling:>9}{repeats:>6}"
+                + (
+                    f"{products * 1e3:>13.2f}{median / products:>18.1f}x"
+                    if isinstance(model, AggGNN)
+                    and (products := sparse_products_seconds(model, episode, repeats)) > 0
+                    else ""
+                ),
                 flush=True,
             )
         print(f"{'':<22}(episode simulated in {simulate_s:.1f} s)", flush=True)

@@ -222,3 +222,27 @@ def test_readout_bias_sets_the_starting_logit_and_survives_a_reset():
     assert default.readout_bias is None
     with pytest.raises(ValueError, match="readout_bias must be a finite number"):
         AggGNN(readout_bias=float("inf"))
+
+
+def test_the_layer_matrices_kept_between_decisions_follow_the_weights():
+    torch.manual_seed(0)
+    model = AggGNN(K=4, num_layers=2, hidden_channels=3, kernel_size=3).double()
+    ep = episode()
+    sequence = model.sequences(ep)
+    with torch.no_grad():
+        first = model.head(sequence)
+        assert "_matrices_cache" in model.__dict__
+        torch.testing.assert_close(first, reference_head(model, sequence))
+        assert torch.equal(model.head(sequence), first)  # reused: the same numbers
+    # an optimizer step changes the weights in place: the next decision sees them
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    model.head(sequence).sum().backward()
+    optimizer.step()
+    with torch.no_grad():
+        moved = model.head(sequence)
+        assert not torch.allclose(moved, first)
+        torch.testing.assert_close(moved, reference_head(model, sequence))
+        # and so does a loaded state dict
+        other = AggGNN(K=4, num_layers=2, hidden_channels=3, kernel_size=3).double()
+        model.load_state_dict(other.state_dict())
+        torch.testing.assert_close(model.head(sequence), reference_head(other, sequence))
