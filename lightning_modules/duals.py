@@ -123,8 +123,9 @@ class DualVariables(nn.Module):
         self.register_buffer("mu_power", torch.zeros(1))
         self.register_buffer("last_power_slack", torch.zeros(1))
         self.register_buffer("initialized", torch.tensor(not self.warm_start))
-        # running mean, variance and count of the power price (a diagnostic, not saved)
-        self.register_buffer("price_moments", torch.zeros(3), persistent=False)
+        # running mean, variance and count of the power price (checkpointed, so that a
+        # resumed run logs what the uninterrupted one does)
+        self.register_buffer("price_moments", torch.zeros(3))
         self.register_load_state_dict_pre_hook(_size_from_state_dict)
         if size is not None:
             self.materialize(size)
@@ -232,11 +233,15 @@ class DualVariables(nn.Module):
 
 def _size_from_state_dict(module: DualVariables, state_dict, prefix: str, *args) -> None:
     """Load-state-dict pre-hook: unsized duals take the size stored in the state dict
-    (``m`` per-link duals of a fixed network are only known once the data is).
+    (``m`` per-link duals of a fixed network are only known once the data is), and a
+    state dict without the price's moments (from an earlier version) starts them at zero.
     """
     stored = state_dict.get(prefix + "slack")
     if stored is not None and stored.numel() and not module.sized:
         module.materialize(stored.numel())
+    # checkpoints written before the price's oscillation was tracked start it afresh
+    if stored is not None and prefix + "price_moments" not in state_dict:
+        state_dict[prefix + "price_moments"] = module.price_moments.new_zeros(3)
 
 
 def dual_metrics(duals: DualVariables) -> dict[str, Tensor]:

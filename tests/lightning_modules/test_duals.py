@@ -152,4 +152,10 @@ def test_the_oscillation_of_the_price_is_its_standard_deviation():
         swinging.step(problem, torch.ones(1), torch.tensor(-1.0 if n % 4 < 2 else -3.0))
     assert float(swinging.power_price_std) == pytest.approx(1.0, rel=0.02)
     assert "power_price_std" in dual_metrics(swinging)
-    assert "price_moments" not in swinging.state_dict()  # a diagnostic, not checkpointed
+    # checkpointed; a state dict from before it was tracked loads, starting it afresh
+    state = swinging.state_dict()
+    assert torch.equal(state["price_moments"], swinging.price_moments)
+    del state["price_moments"]
+    restored = DualVariables(size=1)
+    restored.load_state_dict(state)
+    assert torch.equal(restored.price_moments, torch.zeros(3))
