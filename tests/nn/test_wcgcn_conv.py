@@ -102,3 +102,40 @@ def test_with_autograd_the_layer_is_propagate_bit_for_bit():
         propagated = conv(x, edge_index, edge_attr)
     assert torch.equal(trained.detach(), propagated)
     torch.testing.assert_close(blocked, propagated)
+
+
+def _complete_graphs(num_graphs=3, m=5):
+    """Receiver-sorted complete graphs without self loops: every node hears m - 1."""
+    src = torch.arange(m).repeat(m)
+    dst = torch.arange(m).repeat_interleave(m)
+    keep = src != dst
+    offset = (torch.arange(num_graphs) * m).repeat_interleave(int(keep.sum()))
+    return torch.stack([src[keep].repeat(num_graphs), dst[keep].repeat(num_graphs)]) + offset
+
+
+@pytest.mark.parametrize("graph", ["complete", "sorted", "unsorted"])
+def test_fused_training_equals_propagate_in_value_and_gradient(graph):
+    torch.manual_seed(4)
+    edge_index = {
+        "complete": _complete_graphs(),
+        "sorted": _graph(num_nodes=15, num_edges=90),  # uneven degrees, nodes heard by none
+        "unsorted": _graph(num_nodes=15, num_edges=90, sort=False),
+    }[graph]
+    num_nodes = 15
+    conv = WCGCNConv(3, 2, message_channels=[8, 6], update_channels=[5, 2]).double()
+    x = torch.randn(num_nodes, 3, dtype=torch.float64, requires_grad=True)
+    edge_attr = torch.randn(edge_index.size(1), 2, dtype=torch.float64, requires_grad=True)
+    results = {}
+    for fused_training in (False, True):
+        conv.fused_training = fused_training
+        conv.zero_grad()
+        x.grad = edge_attr.grad = None
+        out = conv(x, edge_index, edge_attr)
+        (out * torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view_as(out)).sum().backward()
+        grads = [x.grad.clone(), edge_attr.grad.clone()]
+        grads += [p.grad.clone() for p in conv.parameters()]
+        results[fused_training] = (out.detach(), grads)
+    torch.testing.assert_close(results[True][0], results[False][0])
+    torch.testing.assert_close(results[True][0], loop_reference(conv, x, edge_index, edge_attr))
+    for ours, theirs in zip(results[True][1], results[False][1]):
+        torch.testing.assert_close(ours, theirs)
