@@ -154,17 +154,15 @@ def main(argv: list[str] | None = None) -> None:
                 last_cpu, last_edges = previous[key]
                 scaling = f"{(median_cpu / last_cpu) / (num_edges / last_edges):.2f}"
             previous[key] = (median_cpu, num_edges)
+            products = ""
+            if isinstance(model, AggGNN):
+                alone = sparse_products_seconds(model, episode, repeats)
+                products = f"{alone * 1e3:>13.2f}{median / alone:>18.1f}x"
             print(
                 f"{MODELS[key][0]:<22}{m:>9}{num_edges:>11}{graph_edges:>11}"
                 f"{median * 1e3:>12.2f}{min(times) * 1e3:>10.2f}"
                 f"{median_cpu * 1e3:>10.2f}"
-                f"{num_edges / median / 1e6:>10.2f}{scaling:>9}{repeats:>6}"
-                + (
-                    f"{products * 1e3:>13.2f}{median / products:>18.1f}x"
-                    if isinstance(model, AggGNN)
-                    and (products := sparse_products_seconds(model, episode, repeats)) > 0
-                    else ""
-                ),
+                f"{num_edges / median / 1e6:>10.2f}{scaling:>9}{repeats:>6}{products}",
                 flush=True,
             )
         print(f"{'':<22}(episode simulated in {simulate_s:.1f} s)", flush=True)

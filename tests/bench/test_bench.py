@@ -133,3 +133,15 @@ def test_the_wmmse_roofline_counts_the_products_bytes_and_flops():
         assert bound[rate] > 0
     assert bound["memory_s"] == pytest.approx(bound["bytes"] / bound["memory_bw"])
     assert bound["flops_s"] == pytest.approx(bound["flops"] / bound["peak"])
+
+
+def test_the_agg_gnn_products_alone_take_less_than_its_decision():
+    from pyg_aggnn.bench.model_latency import sparse_products_seconds, time_model
+    from pyg_aggnn.nn import AggGNN
+    from pyg_aggnn.wireless import AdHoc
+
+    episode = AdHoc(200, reference_links=25).episode(10, seed=0)
+    model = AggGNN.synchronous()
+    products = sparse_products_seconds(model, episode, repeats=5)
+    decision = min(time_model(model, episode, repeats=5, warmup=1)[0])
+    assert 0 < products < decision
