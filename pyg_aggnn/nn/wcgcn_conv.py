@@ -9,6 +9,7 @@ from torch import Tensor
 from torch_geometric.nn import MLP, MessagePassing
 
 from pyg_aggnn._validation import check_positive_int
+from pyg_aggnn.nn.max_aggregation import max_aggregate
 
 __all__ = ["WCGCNConv"]
 
@@ -46,12 +47,11 @@ class WCGCNConv(MessagePassing):
             :meth:`message` and :meth:`update`, the same function to float rounding.
             (default: :obj:`True`)
         fused_training (bool, optional): with ``fused``, also compute the layer under
-            autograd without the concatenation, and the maximum as a reshape and
-            ``amax`` where the edges are sorted by receiver and every receiver has as
-            many (a complete graph), else as a scatter maximum: the same function and
-            gradients to float rounding, a third less time for a training step of the
-            WCGCN on complete graphs; ``False`` keeps PyG's ``propagate`` in training
-            (its numbers bit for bit). (default: :obj:`False`)
+            autograd without the concatenation: the same function and gradients to
+            float rounding, less time for a training step; ``False`` keeps PyG's
+            ``propagate`` in training (its numbers bit for bit). In both, the maximum
+            is :func:`~pyg_aggnn.nn.max_aggregation.max_aggregate`, PyG's in value and
+            gradient with a leaner backward pass. (default: :obj:`False`)
         **kwargs (optional): additional arguments of
             :class:`torch_geometric.nn.conv.MessagePassing`.
 
@@ -134,20 +134,7 @@ class WCGCNConv(MessagePassing):
         src, dst = edge_index
         num_nodes = node_term.size(0)
         hidden = self._messages(node_term.index_select(0, src), edge_attr, edge_weight)
-        degree = src.numel() // max(num_nodes, 1)
-        if (
-            degree > 0
-            and degree * num_nodes == src.numel()
-            and bool((dst[1:] >= dst[:-1]).all())
-            and bool((torch.bincount(dst, minlength=num_nodes) == degree).all())
-        ):  # receiver-sorted, every receiver with `degree` edges: one reshape
-            return hidden.view(num_nodes, degree, -1).amax(dim=1)
-        index = dst[:, None].expand_as(hidden)
-        # the messages end with a ReLU, so starting from zero is exact (and is the value
-        # of a node without neighbours)
-        return hidden.new_zeros(num_nodes, hidden.size(1)).scatter_reduce(
-            0, index, hidden, "amax", include_self=True
-        )
+        return max_aggregate(hidden, dst, num_nodes)
 
     def _needs_grad(self, x: Tensor, edge_attr: Tensor) -> bool:
         return (
@@ -200,6 +187,15 @@ class WCGCNConv(MessagePassing):
 
     def message(self, x_j: Tensor, edge_attr: Tensor) -> Tensor:
         return self.mlp1(torch.cat([x_j, edge_attr], dim=-1))
+
+    def aggregate(
+        self, inputs: Tensor, index: Tensor, ptr: Tensor | None = None, dim_size: int | None = None
+    ) -> Tensor:
+        # the maximum of PyG's "max" aggregation in value and gradient, with a leaner
+        # backward pass (pyg_aggnn.nn.max_aggregation); any other aggregation is PyG's
+        if self.aggr != "max" or dim_size is None:
+            return super().aggregate(inputs, index, ptr, dim_size)
+        return max_aggregate(inputs, index, dim_size)
 
     def update(self, inputs: Tensor, x: Tensor) -> Tensor:
         return self.mlp2(torch.cat([x, inputs], dim=-1))
