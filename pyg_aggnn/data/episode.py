@@ -144,13 +144,16 @@ class WirelessEpisode(Data):
         max_power: float,
         p_max_total: float,
         link_weight: Tensor | None = None,
+        validate: bool = True,
         **extra: Any,
     ) -> WirelessEpisode:
         """Assemble and validate an episode, computing the thresholded ``edge_weight``.
 
         ``noise_power`` and ``max_power`` must be finite and ``> 0`` (with zero noise a
         silent link's rate is ``0 / 0``), ``eta0`` and ``p_max_total`` finite and
-        ``>= 0``; the tensors are checked by :meth:`validate`.
+        ``>= 0``; the tensors are checked by :meth:`validate`, unless ``validate`` is
+        ``False``: the caller then checks them itself, e.g. a simulated set at once
+        (:meth:`~pyg_aggnn.data.StackedEpisodes.validate`).
         """
         check_non_negative("eta0", eta0)
         check_positive("noise_power", noise_power)
@@ -183,7 +186,8 @@ class WirelessEpisode(Data):
             eta0=torch.tensor([float(eta0)], dtype=dtype),
             **extra,
         )
-        episode.validate()
+        if validate:
+            episode.validate()
         episode.edge_weight = episode.shift_weights()
         return episode
 
@@ -195,6 +199,12 @@ class WirelessEpisode(Data):
         ``>= 0`` and at most :func:`~pyg_aggnn._validation.amplitude_limit` of their
         dtype (so that received powers cannot overflow), indices in range.
         """
+        self.validate_shapes()
+        check_values(*self.value_checks(self, self.x.size(0), self.rx_pos.size(0)))
+        return self
+
+    def validate_shapes(self) -> WirelessEpisode:
+        """The shape and dtype part of :meth:`validate`."""
         m, num_slots = self.x.size(0), self.x.size(1)
         check_shape("x", self.x, [m, num_slots, None])
         check_shape("edge_index", self.edge_index, [2, None])
@@ -210,21 +220,34 @@ class WirelessEpisode(Data):
             check_shape("edge_weight", self.edge_weight, [num_edges, num_slots])
         for name in ("x", "edge_gain", "direct_gain", "link_weight"):
             check_float_tensor(name, self[name], "as documented on WirelessEpisode")
-        limit = amplitude_limit(self.edge_gain.dtype)
-        check_values(
-            ("x", self.x),
-            ("edge_gain", self.edge_gain, 0.0, limit),
-            ("direct_gain", self.direct_gain, 0.0, limit),
-            ("link_weight", self.link_weight, 0.0),
-            ("edge_index", self.edge_index, 0, m - 1),
-            ("receiver", self.receiver, 0, self.rx_pos.size(0) - 1),
-        )
         if "edge_channel" in self or "direct_channel" in self:
-            self._validate_channels(m, num_edges, num_slots)
+            self._validate_channel_shapes(m, num_edges, num_slots)
         return self
 
-    def _validate_channels(self, m: int, num_edges: int, num_slots: int) -> None:
-        """The complex channels of a MISO episode: shapes, dtype, finite and bounded."""
+    @staticmethod
+    def value_checks(fields, num_links: int, num_receivers: int) -> list[tuple]:
+        """The value part of :meth:`validate`: :func:`~pyg_aggnn._validation.check_values`
+        arguments for the tensors of ``fields`` (an episode, or the fields of
+        episodes stacked along a new first dimension, whose values obey the same
+        bounds), with ``num_links`` links and ``num_receivers`` receivers each.
+        """
+        limit = amplitude_limit(fields["edge_gain"].dtype)
+        checks = [
+            ("x", fields["x"]),
+            ("edge_gain", fields["edge_gain"], 0.0, limit),
+            ("direct_gain", fields["direct_gain"], 0.0, limit),
+            ("link_weight", fields["link_weight"], 0.0),
+            ("edge_index", fields["edge_index"], 0, num_links - 1),
+            ("receiver", fields["receiver"], 0, num_receivers - 1),
+        ]
+        for name in ("edge_channel", "direct_channel"):
+            if name in fields:
+                real = torch.view_as_real(fields[name].resolve_conj())
+                checks.append((name, real, -limit, limit))
+        return checks
+
+    def _validate_channel_shapes(self, m: int, num_edges: int, num_slots: int) -> None:
+        """The complex channels of a MISO episode: shapes and dtype."""
         for name in ("edge_channel", "direct_channel"):
             if name not in self:
                 raise ValueError(f"{name} is missing: a MISO episode needs both channels")
@@ -233,16 +256,6 @@ class WirelessEpisode(Data):
         check_shape("edge_channel", edge, [num_edges, num_slots, antennas])
         check_shape("direct_channel", self.direct_channel, [m, num_slots, antennas])
         miso.check_complex("direct_channel", self.direct_channel, "[m, T, N_t]", 3)
-        limit = amplitude_limit(self.edge_gain.dtype)
-        check_values(
-            ("edge_channel", torch.view_as_real(edge.resolve_conj()), -limit, limit),
-            (
-                "direct_channel",
-                torch.view_as_real(self.direct_channel.resolve_conj()),
-                -limit,
-                limit,
-            ),
-        )
 
     # ------------------------------------------------------------------ views
     @property

@@ -79,6 +79,7 @@ def keyed_episode(
     index: int,
     layout: Layout | None = None,
     dtype: torch.dtype = torch.float32,
+    validate: bool = True,
 ):
     """Episode number ``index`` of a stream, its randomness keyed by
     ``(seed, stream, index)`` only.
@@ -94,6 +95,8 @@ def keyed_episode(
         index: the episode's number in the stream.
         layout: the fixed network's layout (default: ``None``, a new layout).
         dtype: floating dtype of the episode (default: ``torch.float32``).
+        validate: check the episode (default: ``True``; see
+            :meth:`~pyg_aggnn.wireless.Scenario.episode`).
 
     Returns:
         A :class:`~pyg_aggnn.data.WirelessEpisode`.
@@ -102,4 +105,6 @@ def keyed_episode(
         scenarios = [scenarios]
     episode_seed = derive_seed(seed, stream, index)
     scenario = scenarios[episode_seed % len(scenarios)]
-    return scenario.episode(num_slots, seed=episode_seed, layout=layout, dtype=dtype)
+    return scenario.episode(
+        num_slots, seed=episode_seed, layout=layout, dtype=dtype, validate=validate
+    )

@@ -21,6 +21,8 @@ from torch import Tensor
 from torch.utils.data import Dataset
 from torch_geometric.data import Batch
 
+from pyg_aggnn._validation import check_values
+
 __all__ = ["StackedEpisodes", "stack_episodes"]
 
 
@@ -113,6 +115,23 @@ class StackedEpisodes(Dataset):
 
     def __len__(self) -> int:
         return self.fields[self.keys[0]].size(0)
+
+    def validate(self) -> StackedEpisodes:
+        """Check every episode as its class's ``validate`` would, at once: the shapes
+        and dtypes of the first (stacking made them all alike), then the values of all,
+        one reduction per field (``episode_class.value_checks``). Raise ``ValueError``
+        naming the field; a set whose class has no ``value_checks`` is checked episode
+        by episode.
+        """
+        first = self[0]
+        value_checks = getattr(self.episode_class, "value_checks", None)
+        if value_checks is None or not hasattr(first, "validate_shapes"):
+            for index in range(len(self)):
+                self[index].validate()
+            return self
+        first.validate_shapes()
+        check_values(*value_checks(self.fields, first.x.size(0), first.rx_pos.size(0)))
+        return self
 
     def __getitem__(self, index: int):
         return self.episode_class(**{key: self.fields[key][index] for key in self.keys})

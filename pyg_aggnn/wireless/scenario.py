@@ -167,6 +167,7 @@ class Scenario:
         layout: Layout | None = None,
         dtype: torch.dtype = torch.float32,
         device: torch.device | str | None = None,
+        validate: bool = True,
     ) -> WirelessEpisode:
         """Simulate ``num_slots`` slots of one network.
 
@@ -178,6 +179,8 @@ class Scenario:
             dtype: floating dtype of the episode (default: ``torch.float32``).
             device: device of the returned tensors; random draws always happen on the
                 CPU, so a seed gives the same numbers on every device.
+            validate: check the episode (:meth:`~pyg_aggnn.data.WirelessEpisode.validate`;
+                ``False`` where the caller checks a whole simulated set at once).
         """
         from pyg_aggnn.data.episode import WirelessEpisode  # the data layer sits above
 
@@ -211,6 +214,7 @@ class Scenario:
             max_power=self.p0,
             p_max_total=self.p_max_total,
             link_weight=weight,
+            validate=validate,
             **channels,
         )
         return episode if device is None else episode.to(device)

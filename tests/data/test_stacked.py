@@ -115,3 +115,62 @@ def test_a_data_module_takes_its_simulation_workers():
         WirelessDataModule(GaussianIC(num_links=4), simulation_workers=0, **kwargs)
     with pytest.raises(ValueError, match="workers must be"):
         simulate_set(data.scenarios, 2, 0, Stream.TRAIN, 4, workers=0)
+
+
+def _bad_episode_checks(stacked, index):
+    """What validating episode ``index`` alone raises (the reference for the stack)."""
+    with pytest.raises(ValueError) as alone:
+        stacked[index].validate()
+    return str(alone.value).split(",")[0]
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("edge_gain", -1.0), ("direct_gain", float("nan")), ("link_weight", -0.5), ("x", float("inf"))],
+)
+def test_a_stack_is_validated_as_its_episodes_are(field, value):
+    stacked = StackedEpisodes(_episodes(GaussianIC(num_links=4), 6))
+    assert stacked.validate() is stacked
+    for k in range(len(stacked)):
+        stacked[k].validate()  # every episode passes alone
+    stacked.fields[field].view(6, -1)[4, 2] = value  # episode 4 only
+    message = _bad_episode_checks(stacked, 4)
+    assert message.startswith(field)
+    with pytest.raises(ValueError, match=f"^{field} must"):
+        stacked.validate()
+    assert message == _bad_episode_checks(stacked, 4)
+
+
+def test_a_stack_checks_indices_per_episode_and_the_first_shapes():
+    stacked = StackedEpisodes(_episodes(AdHoc(num_links=5), 3))
+    # 5 is out of range in a 5-link episode, though it would name a node of a batch
+    stacked.fields["edge_index"][2, 0, 0] = 5
+    with pytest.raises(ValueError, match="^edge_index must"):
+        stacked.validate()
+    stacked = StackedEpisodes(_episodes(AdHoc(num_links=5), 3))
+    stacked.fields["link_weight"] = stacked.fields["link_weight"].to(torch.int64)
+    with pytest.raises(ValueError, match="link_weight"):
+        stacked.validate()
+
+
+def test_a_simulated_set_is_checked(monkeypatch):
+    from pyg_aggnn.data import episode as episode_module
+
+    checked = []
+    original = StackedEpisodes.validate
+    monkeypatch.setattr(
+        StackedEpisodes, "validate", lambda self: checked.append(len(self)) or original(self)
+    )
+    per_episode = []
+    monkeypatch.setattr(
+        episode_module.WirelessEpisode,
+        "validate",
+        lambda self: per_episode.append(1) or self,
+    )
+    found = simulate_set([GaussianIC(num_links=3)], 1, 0, Stream.TRAIN, 7)
+    assert checked == [7] and per_episode == []  # once, as a stack, not per episode
+    reference = [simulate([GaussianIC(num_links=3)], 1, 0, Stream.TRAIN, k) for k in range(7)]
+    assert per_episode == [1] * 7  # a single episode is still checked as it is built
+    for k, theirs in enumerate(reference):
+        for key in theirs.keys():
+            assert torch.equal(found[k][key], theirs[key]), (k, key)
