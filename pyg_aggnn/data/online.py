@@ -112,8 +112,14 @@ def simulate_set(
     if workers == 1 or size < 2 * chunk:
         return _simulated(scenarios, num_slots, seed, stream, range(size), layout)
     chunks = _Chunks(list(scenarios), num_slots, seed, stream, size, layout, chunk)
+    # the loader draws its workers' base seed from a generator of its own, so that
+    # simulating leaves the global random state as a single process leaves it
     loader = DataLoader(
-        chunks, batch_size=None, num_workers=min(workers, len(chunks)), collate_fn=_unchanged
+        chunks,
+        batch_size=None,
+        num_workers=min(workers, len(chunks)),
+        collate_fn=_unchanged,
+        generator=torch.Generator(),
     )
     parts = list(loader)
     if all(isinstance(part, StackedEpisodes) for part in parts):

@@ -174,3 +174,12 @@ def test_a_simulated_set_is_checked(monkeypatch):
     for k, theirs in enumerate(reference):
         for key in theirs.keys():
             assert torch.equal(found[k][key], theirs[key]), (k, key)
+
+
+def test_simulating_with_workers_leaves_the_global_random_state_alone():
+    torch.manual_seed(11)
+    simulate_set([GaussianIC(num_links=3)], 1, 0, Stream.TRAIN, 12, workers=2, chunk=4)
+    after_workers = torch.rand(3)
+    torch.manual_seed(11)
+    simulate_set([GaussianIC(num_links=3)], 1, 0, Stream.TRAIN, 12)
+    assert torch.equal(after_workers, torch.rand(3))
