@@ -6,8 +6,8 @@ the same simulated training episodes, timed alternately in one run:
 
 * ``plain PyG loop``: the style of the authors' scripts, a ``torch_geometric``
   ``DataLoader`` over the list of episodes (``shuffle=True``, collated every step), one
-  ``MessagePassing`` call per layer (the WCGCN's layer runs ``propagate`` in training),
-  Adam, nothing else;
+  ``MessagePassing`` call per layer (the WCGCN's layer runs ``propagate`` in training,
+  with PyG's own aggregation), Adam, nothing else;
 * ``pyg_aggnn (Lightning)``: ``PrimalDualModule`` with ``WirelessDataModule`` under
   ``Trainer.fit`` from the shipped config, with everything it does per step (duals,
   metrics, the stall detector's statistics, logging).
@@ -26,6 +26,7 @@ import argparse
 import logging
 import statistics
 import time
+import types
 from pathlib import Path
 
 import torch
@@ -33,6 +34,7 @@ import torch
 #: setting -> (config, extra CLI arguments); model-based, run from a checkout's root
 SETTINGS: dict[str, tuple[str, list[str]]] = {
     "wcgcn_gaussian_ic_k10": ("configs/wcgcn/gaussian_ic_k10_0db.yaml", []),
+    "wcgcn_gaussian_ic_k50": ("configs/wcgcn/gaussian_ic_k50_0db.yaml", []),
     "aggnn_default_model_based": (
         "configs/default.yaml",
         ["--model.mode", "model_based", "--data.train_size", "3200"],
@@ -78,6 +80,18 @@ def ours(config: str, extra: list[str], steps: int, warmup: int, seed: int = 0) 
     }
 
 
+def pyg_aggregation(policy: torch.nn.Module) -> None:
+    """Give every message-passing layer of ``policy`` PyG's own ``aggregate`` (the
+    WCGCN's maximum through torch's ``scatter_reduce``, as in the authors' code), in
+    place of a layer's faster one (:func:`pyg_aggnn.nn.max_aggregation.max_aggregate`).
+    """
+    from torch_geometric.nn import MessagePassing
+
+    for layer in policy.modules():
+        if isinstance(layer, MessagePassing):
+            layer.aggregate = types.MethodType(MessagePassing.aggregate, layer)
+
+
 def plain_pyg_loop(config: str, extra: list[str], steps: int, warmup: int, seed: int = 0) -> dict:
     """Step times (including the batch) of a straightforward PyG training loop of the
     config's policy on the same training episodes.
@@ -89,6 +103,7 @@ def plain_pyg_loop(config: str, extra: list[str], steps: int, warmup: int, seed:
     cli = _cli(config, extra, seed)
     module, data = cli.model, cli.datamodule
     policy, power_map = module.policy, module.power_map
+    pyg_aggregation(policy)
     data.setup("fit")
     start = time.perf_counter()
     episodes = data.training_episodes(data.train_size)

@@ -123,6 +123,20 @@ def test_train_throughput_times_both_loops_on_the_same_episodes(capsys):
         train_throughput.main(["--settings", "nothing"])
 
 
+def test_the_plain_loop_aggregates_with_pygs_own_maximum():
+    from torch_geometric.nn import MessagePassing
+
+    from pyg_aggnn.bench.train_throughput import pyg_aggregation
+    from pyg_aggnn.nn import WCGCN, WCGCNConv
+
+    policy = WCGCN()
+    convs = [m for m in policy.modules() if isinstance(m, WCGCNConv)]
+    assert convs and all(c.aggregate.__func__ is WCGCNConv.aggregate for c in convs)
+    pyg_aggregation(policy)
+    assert all(c.aggregate.__func__ is MessagePassing.aggregate for c in convs)
+    assert WCGCNConv.aggregate is not MessagePassing.aggregate  # the class keeps its own
+
+
 def test_the_wmmse_roofline_counts_the_products_bytes_and_flops():
     from pyg_aggnn.bench.wmmse_speed import roofline
 

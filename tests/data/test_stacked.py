@@ -126,7 +126,12 @@ def _bad_episode_checks(stacked, index):
 
 @pytest.mark.parametrize(
     "field, value",
-    [("edge_gain", -1.0), ("direct_gain", float("nan")), ("link_weight", -0.5), ("x", float("inf"))],
+    [
+        ("edge_gain", -1.0),
+        ("direct_gain", float("nan")),
+        ("link_weight", -0.5),
+        ("x", float("inf")),
+    ],
 )
 def test_a_stack_is_validated_as_its_episodes_are(field, value):
     stacked = StackedEpisodes(_episodes(GaussianIC(num_links=4), 6))
