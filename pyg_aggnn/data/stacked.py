@@ -117,20 +117,15 @@ class StackedEpisodes(Dataset):
         return self.fields[self.keys[0]].size(0)
 
     def validate(self) -> StackedEpisodes:
-        """Check every episode as its class's ``validate`` would, at once: the shapes
-        and dtypes of the first (stacking made them all alike), then the values of all,
-        one reduction per field (``episode_class.value_checks``). Raise ``ValueError``
-        naming the field; a set whose class has no ``value_checks`` is checked episode
-        by episode.
+        """Check every episode (a :class:`~pyg_aggnn.data.WirelessEpisode`) as its
+        ``validate`` would, at once: the shapes and dtypes of the first (stacking made
+        them all alike), then the values of all, one reduction per field
+        (``WirelessEpisode.value_checks``); raise ``ValueError`` naming the field.
         """
         first = self[0]
-        value_checks = getattr(self.episode_class, "value_checks", None)
-        if value_checks is None or not hasattr(first, "validate_shapes"):
-            for index in range(len(self)):
-                self[index].validate()
-            return self
         first.validate_shapes()
-        check_values(*value_checks(self.fields, first.x.size(0), first.rx_pos.size(0)))
+        counts = (first.x.size(0), first.rx_pos.size(0))
+        check_values(*self.episode_class.value_checks(self.fields, *counts))
         return self
 
     def __getitem__(self, index: int):
