@@ -36,13 +36,17 @@ class Baseline(nn.Module):
     decision at slot :math:`t` only if it is *scheduled*,
 
     .. math::
-        d_i(t) = [t = 0] \lor \big([t \bmod \tau = 0] \land
-        ([i \in \mathcal{A}(t)] \lor \lnot \mathrm{when\_active})\big),
+        d_i(t) = [t \bmod \tau = 0] \land \big([i \in \mathcal{A}(t)] \lor
+        \lnot \mathrm{when\_active}\big) \;\lor\; \big([t = 0] \land
+        \lnot \mathrm{when\_active}\big),
 
     and holds its power in between, :math:`p_i(t) = p_i(t^\star_i)` with
-    :math:`t^\star_i = \max\{t' \le t : d_i(t')\}`. Slot ``0`` is always a decision slot
-    so that every link has a power from the start. The decision at slot ``t`` uses
-    slot ``t``'s channel only.
+    :math:`t^\star_i = \max\{t' \le t : d_i(t')\}`. Without ``when_active`` slot ``0``
+    is a decision slot of every link (the papers' schedule: every link has a power from
+    the start, asleep or not). With ``when_active`` a link decides only when it is
+    awake and transmits nothing before its first decision, as a learned policy does on
+    the air (:func:`pyg_aggnn.wireless.holding.hold`): the same wake constraint. The
+    decision at slot ``t`` uses slot ``t``'s channel only.
 
     Subclasses implement :meth:`decide`, the one override point; the schedule and the
     holding are shared. A baseline holds no parameters; it is an ``nn.Module`` so that
@@ -57,7 +61,8 @@ class Baseline(nn.Module):
     Args:
         update_every: decision period :math:`\tau` in slots, e.g. ``m / lam = 2`` as in
             the papers' asynchronous experiments (default: ``1``, every slot).
-        when_active: decide only at slots where the link is active (default: ``False``).
+        when_active: decide only at slots where the link is active, and transmit nothing
+            before the first of them (default: ``False``).
 
     Shapes:
         - **input:** a ``WirelessEpisode`` (or a batch of them) with ``N`` links and
@@ -92,7 +97,7 @@ class Baseline(nn.Module):
         slot = torch.arange(num_slots, device=active.device)
         due = (slot % self.update_every == 0).expand_as(active)  # [N, T]
         if self.when_active:
-            due = due & active
+            return due & active.bool()
         due = due.clone()
         due[:, 0] = True
         return due
@@ -103,22 +108,28 @@ class Baseline(nn.Module):
 
         Args:
             fresh: ``[N, S]`` powers (or ``[N, S, *D]`` decisions) decided at ``slots``.
-            schedule: ``[N, T] bool`` decision mask; ``schedule[:, 0]`` must be true and
-                every decision slot must be listed in ``slots``.
-            slots: ``[S] long`` increasing slot indices.
+            schedule: ``[N, T] bool`` decision mask; every decision slot must be listed
+                in ``slots``.
+            slots: ``[S] long`` increasing slot indices (at least one).
 
         Returns:
-            ``[N, T]`` powers, ``power[i, t] = fresh[i, column of t*_i]``.
+            ``[N, T]`` powers, ``power[i, t] = fresh[i, column of t*_i]``, and zero before
+            link ``i``'s first decision.
         """
         num_slots = schedule.size(1)
-        last = last_active_slot(schedule)  # [N, T]
-        column = torch.full((num_slots,), -1, dtype=torch.long, device=schedule.device)
+        last = last_active_slot(schedule)  # [N, T], -1 before the first decision
+        column = torch.zeros(num_slots, dtype=torch.long, device=schedule.device)
         column[slots] = torch.arange(slots.numel(), device=schedule.device)
-        index = column[last]  # [N, T]
+        index = column[last.clamp_min(0)]  # [N, T]
+        decided = last >= 0
         if fresh.dim() > 2:  # trailing decision dimensions (a beamformer's antennas)
-            index = index.reshape(*index.shape, *([1] * (fresh.dim() - 2)))
-            index = index.expand(-1, -1, *fresh.shape[2:])
-        return fresh.gather(1, index)
+            trailing = [1] * (fresh.dim() - 2)
+            index = index.reshape(*index.shape, *trailing).expand(-1, -1, *fresh.shape[2:])
+            decided = decided.reshape(*decided.shape, *trailing)
+        held = fresh.gather(1, index)
+        if bool(decided.all()):
+            return held
+        return torch.where(decided, held, torch.zeros_like(held))
 
     def forward(self, batch, generator: torch.Generator | None = None) -> Tensor:
         """Powers ``[N, T]`` of every link at every slot (see the class docstring).
@@ -146,7 +157,9 @@ class Baseline(nn.Module):
                 "WMMSEBeamforming for MISO beamforming)"
             )
         schedule = self.schedule(batch)
-        slots = schedule.any(dim=0).nonzero().squeeze(1)
+        due = schedule.any(dim=0)
+        due[0] = True  # at least one decision slot, also if no link ever wakes
+        slots = due.nonzero().squeeze(1)
         fresh = self.decide(batch, slots, generator)
         expected = [schedule.size(0), slots.numel()]
         if list(fresh.shape[:2]) != expected:

@@ -23,14 +23,17 @@ __all__ = [
     "BINARY_EXACT_LINKS",
     "EXHAUSTIVE_MAX_LINKS",
     "CALIBRATION_EPISODES",
+    "PRICED_BASELINES",
     "default_baselines",
     "baseline_suite",
+    "wmmse_local_awake",
 ]
 
 #: Every baseline an evaluation can show, by name.
 BASELINES = (
     "wmmse",
     "wmmse_local",
+    "wmmse_local_awake",
     "wmmse_central",
     "equal",
     "random",
@@ -40,7 +43,15 @@ BASELINES = (
 )
 #: What the papers' figures show and two references, as training's validation logs
 #: them (:func:`default_baselines`).
-DEFAULT_BASELINES = ("wmmse", "wmmse_local", "binary", "equal", "random", "exhaustive")
+DEFAULT_BASELINES = (
+    "wmmse",
+    "wmmse_local",
+    "wmmse_local_awake",
+    "binary",
+    "equal",
+    "random",
+    "exhaustive",
+)
 #: The default set shows the binary bound on networks of at most this many links: the
 #: cost of its greedy and local search grows about as :math:`m^3`.
 BINARY_MAX_LINKS = 50
@@ -51,6 +62,8 @@ EXHAUSTIVE_MAX_LINKS = 10
 #: The suite's binary bound solves its problem exactly by enumeration up to this many
 #: links, the size up to which the exhaustive optimum is shown.
 BINARY_EXACT_LINKS = EXHAUSTIVE_MAX_LINKS
+#: The baselines with a fixed price calibrated on training episodes.
+PRICED_BASELINES = ("wmmse_local", "wmmse_local_awake")
 #: Training episodes the fixed price of ``wmmse_local`` is calibrated on.
 CALIBRATION_EPISODES = 64
 
@@ -70,6 +83,12 @@ def default_baselines(
     * ``wmmse_local``: the same with a **fixed price** (``budget="price"``), so every
       exchange is local, calibrated on the training episodes ``calibration`` so that
       the budget is met on average (left out if ``calibration`` is ``None``);
+    * ``wmmse_local_awake``, in an asynchronous setting (a link asleep at some slot of
+      the calibration episodes): the same fixed-price WMMSE under the wake constraint
+      of a learned policy, deciding at every slot its link is awake and silent before
+      its first wake (``update_every=1, when_active=True``), its price calibrated
+      under that constraint. ``wmmse`` and ``wmmse_local`` keep the papers' schedule:
+      every link, awake or not, decides every ``update_every`` slots;
     * ``binary``: the centralized on/off bound (:class:`~pyg_aggnn.baselines.BinaryBound`)
       for networks of at most :data:`BINARY_MAX_LINKS` links, exact up to
       :data:`BINARY_EXACT_LINKS`;
@@ -93,6 +112,8 @@ def default_baselines(
         local = WMMSE(budget="price", **wmmse)
         calibrate_price(local, calibration)
         baselines["wmmse_local"] = local
+        if not all(bool(episode.active.all()) for episode in calibration):
+            baselines["wmmse_local_awake"] = wmmse_local_awake(num_exchanges, calibration)
     if max_links <= BINARY_MAX_LINKS:
         baselines["binary"] = BinaryBound(
             neighbours_only=neighbours_only,
@@ -104,6 +125,22 @@ def default_baselines(
     if max_links <= EXHAUSTIVE_MAX_LINKS:
         baselines["exhaustive"] = Exhaustive(neighbours_only=neighbours_only, update_every=every)
     return baselines
+
+
+def wmmse_local_awake(num_exchanges: int, calibration: Sequence) -> WMMSE:
+    """The fixed-price WMMSE under a learned policy's wake constraint: ``num_exchanges``
+    local iterations at every slot its link is awake, silent before the first, the
+    price calibrated on ``calibration`` under that constraint.
+    """
+    awake = WMMSE(
+        budget="price",
+        mode="distributed",
+        num_iters=num_exchanges,
+        update_every=1,
+        when_active=True,
+    )
+    calibrate_price(awake, calibration)
+    return awake
 
 
 def baseline_suite(
@@ -119,7 +156,9 @@ def baseline_suite(
     ``wmmse`` (distributed, ``num_exchanges`` iterations on each slot's graph, held to
     the budget in every slot by the global price), ``wmmse_local`` (the same with a
     fixed price calibrated on ``calibration``, local exchanges, the budget met on
-    average), ``binary`` (the centralized on/off bound), ``equal``, ``random`` and
+    average), ``wmmse_local_awake`` (the same under the learned policy's wake
+    constraint, in asynchronous settings, see :func:`default_baselines`), ``binary``
+    (the centralized on/off bound), ``equal``, ``random`` and
     ``exhaustive`` are exactly the ones training validates against
     (:func:`default_baselines`); besides them ``wmmse_central`` (centralized WMMSE on
     the full channel, 100 iterations, held to the budget) and ``strongest`` (the
@@ -150,20 +189,25 @@ def baseline_suite(
     exchanges = check_positive_int("num_exchanges", num_exchanges)
     every = check_positive_int("update_every", update_every)
     defaults = tuple(names) == DEFAULT_BASELINES
-    if "wmmse_local" in names and calibration is None and not defaults:
-        raise ValueError("calibration (training episodes) is needed for wmmse_local, got None")
+    priced = [name for name in PRICED_BASELINES if name in names]
+    if priced and calibration is None and not defaults:
+        raise ValueError(
+            f"calibration (training episodes) is needed for {', '.join(priced)}, got None"
+        )
     papers = default_baselines(
         BINARY_MAX_LINKS + 1 if max_links is None else max_links,
         exchanges,
         every,
         neighbours_only,
-        calibration if "wmmse_local" in names else None,
+        calibration if priced else None,
     )
     limit = MAX_LINKS if not defaults else EXHAUSTIVE_MAX_LINKS
     suite: dict[str, Baseline] = {}
     for name in names:
         if name in papers:
             suite[name] = papers[name]
+        elif name == "wmmse_local_awake" and not defaults:  # named in a synchronous setting
+            suite[name] = wmmse_local_awake(exchanges, calibration)
         elif name == "wmmse_central":
             suite[name] = WMMSE("centralized", budget="scale", update_every=every)
         elif name == "strongest":

@@ -174,8 +174,10 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-#: The decentralized competitor first, then the global-price reference (see the README).
-RATIO_TO = ("wmmse_local", "wmmse", "binary", "equal", "random")
+#: The decentralized competitors first (under the papers' schedule, and, in asynchronous
+#: settings, under the wake constraint of the learned policy), then the global-price
+#: reference (see the README).
+RATIO_TO = ("wmmse_local", "wmmse_local_awake", "wmmse", "binary", "equal", "random")
 
 
 def model_free_markdown(rows: list[dict]) -> str:
@@ -189,7 +191,7 @@ def model_free_markdown(rows: list[dict]) -> str:
             f"[{min(values):.{digits}f}, {max(values):.{digits}f}]"
         )
 
-    present = [b for b in RATIO_TO if all(f"test/sum_rate_{b}" in r["metrics"] for r in rows)]
+    present = [b for b in RATIO_TO if any(f"test/sum_rate_{b}" in r["metrics"] for r in rows)]
     lines = [
         "| setting | policy | seeds | sum rate | budget use | "
         + " | ".join(f"vs {b}" for b in present)
@@ -209,6 +211,8 @@ def model_free_markdown(rows: list[dict]) -> str:
         ]
         cells += [
             spread([m["test/sum_rate"] / m[f"test/sum_rate_{b}"] for m in metrics], 3)
+            if all(f"test/sum_rate_{b}" in m for m in metrics)
+            else "–"
             for b in present
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -222,17 +226,23 @@ def report(setting: str, seed: int, results: list[dict]) -> None:
     baselines = sorted(
         k[len("test/sum_rate_") :] for k in metrics if k.startswith("test/sum_rate_")
     )
-    header = f"{'allocation':<14}{'sum rate':>10}{'budget use':>12}"
-    header += "".join(f"{'vs ' + b:>12}" for b in baselines) + f"{'train s':>10}{'2% at s':>10}"
-    print(header)
+    width = {b: max(12, len(b) + 5) for b in baselines}
+    name = max(14, *(len(b) + 2 for b in baselines))
+    header = f"{'allocation':<{name}}{'sum rate':>10}{'budget use':>12}"
+    header += "".join(f"{'vs ' + b:>{width[b]}}" for b in baselines)
+    print(header + f"{'train s':>10}{'2% at s':>10}")
     for result in results:
         m = result["metrics"]
-        row = f"{result['name']:<14}{m['test/sum_rate']:>10.4f}{1 + m['test/violation']:>11.1%} "
-        row += "".join(f"{m['test/sum_rate'] / m[f'test/sum_rate_{b}']:>12.3f}" for b in baselines)
+        row = (
+            f"{result['name']:<{name}}{m['test/sum_rate']:>10.4f}{1 + m['test/violation']:>11.1%} "
+        )
+        row += "".join(
+            f"{m['test/sum_rate'] / m[f'test/sum_rate_{b}']:>{width[b]}.3f}" for b in baselines
+        )
         print(row + f"{result['seconds']:>10.0f}{result['reached']:>10.0f}")
     for b in baselines:
         use = 1 + metrics[f"test/violation_{b}"]
-        print(f"{b:<14}{metrics[f'test/sum_rate_{b}']:>10.4f}{use:>11.1%}")
+        print(f"{b:<{name}}{metrics[f'test/sum_rate_{b}']:>10.4f}{use:>11.1%}")
     sys.stdout.flush()
 
 

@@ -26,6 +26,7 @@ from pyg_aggnn.baselines.suite import (
     BASELINES,
     CALIBRATION_EPISODES,
     DEFAULT_BASELINES,
+    PRICED_BASELINES,
     baseline_suite,
 )
 from pyg_aggnn.data.config import scenario_from_config, scenario_to_config
@@ -191,7 +192,9 @@ def run_evaluation(args: argparse.Namespace) -> tuple[dict, dict[str, Any]]:
             )
         max_links = max(e.num_nodes for e in episodes)
         calibration = None
-        if "wmmse_local" in args.baselines:  # its price: training episodes of the setting
+        if any(
+            n in args.baselines for n in PRICED_BASELINES
+        ):  # its price: training episodes of the setting
             if setting is None:
                 try:
                     calibration = dataset_episodes(args.dataset, "train", CALIBRATION_EPISODES)

@@ -3,7 +3,8 @@ r"""Asynchronous ad-hoc network, ``m = 50``, Poisson(25) active nodes (the paper
 At every slot one of 5 random active subsets (sizes ``Poisson(m / 2)``) wakes up; an
 inactive node only receives and keeps its power. The Agg-GNN (``K = 5`` exchanges,
 5-tap filters, as the asynchronous model of the papers) is trained model-free on one
-fixed network; the baselines update every ``m / lam = 2`` slots.
+fixed network; the papers' baselines update every ``m / lam = 2`` slots, awake or not,
+and ``wmmse_local_awake`` decides, as the Agg-GNN does, only when its link is awake.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def run(ctx: Context) -> Output:
         ctx.budget.test_size,
         K,
         network="fixed",
+        baselines=("wmmse", "wmmse_local", "wmmse_local_awake", "equal", "random"),
         update_every=UPDATE_EVERY,
     )
     rows = summary_rows({f"m={m}, async": results})

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pyg_aggnn._validation import check_positive_int
-from pyg_aggnn.baselines.suite import CALIBRATION_EPISODES, baseline_suite
+from pyg_aggnn.baselines.suite import CALIBRATION_EPISODES, PRICED_BASELINES, baseline_suite
 from pyg_aggnn.data.config import scenario_to_config
 from pyg_aggnn.data.seeding import Stream
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
@@ -175,7 +175,9 @@ def evaluate_methods(
     episodes = simulate_episodes(scenario, count, num_slots or max(10, K + 5), seed, network)
     methods: dict[str, Any] = {name: PolicyAllocator(m) for name, m in modules.items()}
     calibration = None
-    if "wmmse_local" in baselines:  # its price: training episodes of the same scenario
+    if any(
+        n in baselines for n in PRICED_BASELINES
+    ):  # its price: training episodes of the same scenario
         calibration = simulate_episodes(
             scenario, CALIBRATION_EPISODES, num_slots or max(10, K + 5), seed, network, Stream.TRAIN
         )

@@ -27,6 +27,11 @@ STYLES: dict[str, dict] = {
         "linestyle": "--",
         "label": "WMMSE (distributed, fixed price)",
     },
+    "wmmse_local_awake": {
+        "color": "tab:cyan",
+        "linestyle": (0, (2, 1)),
+        "label": "WMMSE (distributed, fixed price, only when awake)",
+    },
     "wmmse_central": {"color": "0.35", "linestyle": (0, (5, 1)), "label": "WMMSE (centralized)"},
     "equal": {"color": "tab:gray", "linestyle": ":", "label": "equal power"},
     "random": {"color": "tab:red", "linestyle": "-.", "label": "random full power"},

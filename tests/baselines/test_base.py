@@ -14,6 +14,7 @@ from pyg_aggnn.baselines import (
     Strongest,
 )
 from pyg_aggnn.wireless import AdHoc, RandomSubsets
+from pyg_aggnn.wireless.holding import hold, last_active_slot
 
 
 def async_batch(num_slots=9, sizes=(6, 4, 5)):
@@ -31,7 +32,7 @@ def brute_force_schedule(active, update_every, when_active):
     due = torch.zeros(N, T, dtype=torch.bool)
     for i in range(N):
         for t in range(T):
-            due[i, t] = t == 0 or (
+            due[i, t] = (t == 0 and not when_active) or (
                 t % update_every == 0 and (bool(active[i, t]) or not when_active)
             )
     return due
@@ -69,12 +70,15 @@ def test_holding_is_exact(policy, update_every, when_active):
     due = brute_force_schedule(batch.active, update_every, when_active)
     N, T = held.shape
     for i in range(N):
-        last = 0
+        last = None  # silent before the first decision
         for t in range(T):
             if due[i, t]:
                 last = t
-            assert held[i, t].item() == every_slot[i, last].item(), (i, t, last)
+            expected = 0.0 if last is None else every_slot[i, last].item()
+            assert held[i, t].item() == expected, (i, t, last)
     assert bool((held[:, 1:] != held[:, :-1]).any())  # something changes over time
+    if when_active:  # some link is asleep at slot 0 and silent until it wakes
+        assert bool((~batch.active[:, 0]).any())
 
 
 def test_random_policy_holds_between_decisions():
@@ -88,12 +92,38 @@ def test_random_policy_holds_between_decisions():
     assert torch.equal(power, again)
 
 
+def test_when_active_is_the_learned_policies_holding_rule():
+    """With ``when_active`` and a decision at every slot, a baseline's powers are its
+    every-slot decisions held exactly as the air holds a learned policy's decisions."""
+    batch = async_batch(num_slots=12)
+    policy = WMMSE("distributed", num_iters=3)
+    every_slot = policy(batch)
+    policy.when_active = True
+    held = policy(batch)
+    expected = hold(every_slot, last_active_slot(batch.active))
+    assert torch.equal(held, expected)
+    silent = last_active_slot(batch.active) < 0
+    assert bool(silent.any()) and bool((held[silent] == 0).all())
+    assert bool((every_slot[silent] > 0).any())  # without the rule they would transmit
+
+
+def test_a_network_that_never_wakes_is_silent():
+    batch = async_batch(sizes=(4,))
+    batch.active = torch.zeros_like(batch.active)
+    power = EqualPower(when_active=True)(batch)
+    assert torch.equal(power, torch.zeros_like(power))
+    assert bool((EqualPower()(batch) > 0).all())
+
+
 def test_hold_helper():
     schedule = torch.tensor([[1, 0, 1, 0, 1], [1, 1, 0, 0, 0]], dtype=torch.bool)
     slots = torch.tensor([0, 1, 2, 4])
     fresh = torch.tensor([[1.0, 9.0, 2.0, 3.0], [4.0, 5.0, 9.0, 9.0]])
     out = Baseline.hold(fresh, schedule, slots)
     assert torch.equal(out, torch.tensor([[1.0, 1.0, 2.0, 2.0, 3.0], [4.0, 5.0, 5.0, 5.0, 5.0]]))
+    late = torch.tensor([[0, 0, 1, 0, 1], [1, 1, 0, 0, 0]], dtype=torch.bool)  # link 0 wakes at 2
+    out = Baseline.hold(fresh, late, slots)
+    assert torch.equal(out, torch.tensor([[0.0, 0.0, 2.0, 2.0, 3.0], [4.0, 5.0, 5.0, 5.0, 5.0]]))
 
 
 def test_batched_equals_one_episode_at_a_time():

@@ -101,6 +101,34 @@ def test_bench_cli_renders_the_training_quality_table(tmp_path, capsys):
     assert table[2] == "| `wcgcn/x` | 0, 1 | 95.0 | 90.0 | 100.0 | 1 | 10 steps, 1.0 min |"
 
 
+def test_model_free_table_shows_a_baseline_only_where_it_was_logged():
+    from pyg_aggnn.bench.train_quality import model_free_markdown
+
+    def row(setting, seed, rate, baselines):
+        metrics = {"test/sum_rate": rate, "test/violation": -0.1}
+        metrics |= {f"test/sum_rate_{name}": value for name, value in baselines.items()}
+        return {"setting": setting, "name": "AggGNN", "seed": seed, "metrics": metrics}
+
+    rows = [
+        row("m25", 0, 1.0, {"wmmse_local": 2.0, "wmmse": 4.0}),
+        row("async", 0, 1.0, {"wmmse_local": 2.0, "wmmse_local_awake": 1.0, "wmmse": 4.0}),
+        row("async", 1, 3.0, {"wmmse_local": 2.0, "wmmse_local_awake": 2.0, "wmmse": 4.0}),
+    ]
+    lines = model_free_markdown(rows).splitlines()
+    assert lines[0].endswith("| vs wmmse_local | vs wmmse_local_awake | vs wmmse |")
+    assert lines[2] == "| m25 | AggGNN | 0 | 1.0000 [1.0000, 1.0000] | 90.0 [90.0, 90.0] % | " + (
+        "0.500 [0.500, 0.500] | – | 0.250 [0.250, 0.250] |"
+    )
+    assert lines[3].split(" | ")[2:] == [
+        "0, 1",
+        "2.0000 [1.0000, 3.0000]",
+        "90.0 [90.0, 90.0] %",
+        "1.000 [0.500, 1.500]",
+        "1.250 [1.000, 1.500]",
+        "0.500 [0.250, 0.750] |",
+    ]
+
+
 def test_train_quality_needs_a_checkout(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as raised:

@@ -8,7 +8,8 @@ from pyg_aggnn.data.seeding import Stream
 from pyg_aggnn.evaluation.allocators import BaselineAllocator, PolicyAllocator
 from pyg_aggnn.evaluation.episodes import simulate_episodes
 from pyg_aggnn.evaluation.evaluator import batches, evaluate
-from pyg_aggnn.wireless import AdHoc
+from pyg_aggnn.wireless import AdHoc, RandomSubsets
+from pyg_aggnn.wireless.holding import last_active_slot
 
 
 def _dense_sum_rate(episode, power, warmup):
@@ -89,11 +90,33 @@ def test_suite_builds_the_named_baselines():
     with pytest.raises(ValueError, match="calibration"):
         baseline_suite(["wmmse_local"])
     assert suite["wmmse"].num_iters == 3 and suite["wmmse"].mode == "distributed"
+    awake = suite.pop("wmmse_local_awake")  # named: built in a synchronous setting too
+    assert awake.when_active and awake.update_every == 1 and awake.price is not None
     assert all(b.update_every == 2 for b in suite.values())
+    assert "wmmse_local_awake" not in baseline_suite(max_links=8, calibration=calibration)
     assert "exhaustive" not in baseline_suite(max_links=11)
     assert "exhaustive" in baseline_suite(max_links=10)
     with pytest.raises(ValueError, match="names"):
         baseline_suite(["oracle"])
+
+
+def test_asynchronous_settings_add_the_wake_constrained_wmmse():
+    """In an asynchronous setting the default set adds the fixed-price WMMSE that, like a
+    learned policy, decides only when its link is awake and is silent before it wakes;
+    its price is calibrated under that constraint, so it meets the budget on average."""
+    scenario = AdHoc(8, activation=RandomSubsets(lam=4))
+    calibration = simulate_episodes(scenario, 8, 6, stream=Stream.TRAIN)
+    suite = baseline_suite(num_exchanges=3, update_every=2, max_links=8, calibration=calibration)
+    awake, local = suite["wmmse_local_awake"], suite["wmmse_local"]
+    assert awake.when_active and awake.update_every == 1 and local.update_every == 2
+    batch = next(iter(batches(calibration, max_links=1000)))
+    power = awake(batch)
+    source = last_active_slot(batch.active)
+    assert bool((source < 0).any()) and bool((power[source < 0] == 0).all())
+    mean_total = float(power.sum() / (batch.num_graphs * batch.active.size(1)))
+    assert mean_total == pytest.approx(float(batch.p_max_total.mean()), rel=0.02)
+    with pytest.raises(ValueError, match="wmmse_local_awake"):
+        baseline_suite(["wmmse_local_awake"])
 
 
 def test_evaluate_needs_methods():
