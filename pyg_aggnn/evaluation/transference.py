@@ -107,8 +107,9 @@ def with_hops(policy: nn.Module, K: int) -> nn.Module:
     """A copy of an Agg-GNN policy that aggregates ``K`` hops instead of its own.
 
     The CNN's causal filters slide along the hop axis, so the same weights apply to a
-    sequence of any length when the readout looks at one position (``"last"``) or the
-    average (``"mean"``); a ``"linear"`` readout is tied to its training ``K``.
+    sequence of any length when the readout looks at one position (``"last"``,
+    ``"filter"``) or the average (``"mean"``); a ``"linear"`` readout is tied to its
+    training ``K``.
 
     Raises:
         ValueError: if ``policy`` has no aggregation length or a ``"linear"`` readout.
@@ -121,7 +122,7 @@ def with_hops(policy: nn.Module, K: int) -> nn.Module:
         )
     if getattr(policy, "readout", "last") == "linear" and K != policy.K:
         raise ValueError(
-            f"K can only change for readout 'last' or 'mean'; this policy's readout is "
+            f"K can only change for readout 'last', 'mean' or 'filter'; this policy's readout is "
             f"'linear' with K={policy.K}, got K={K}"
         )
     changed = copy.deepcopy(policy)

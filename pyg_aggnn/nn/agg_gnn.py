@@ -22,7 +22,7 @@ from pyg_aggnn.nn.policy import PowerPolicy
 
 __all__ = ["AggGNN"]
 
-READOUTS = ("last", "mean", "linear")
+READOUTS = ("last", "mean", "linear", "filter")
 # Nodes per run of the CNN head (see AggGNN.head).
 _HEAD_CHUNK = 2**14
 
@@ -59,7 +59,12 @@ class AggGNN(PowerPolicy):
     :math:`\mathbf{v}_{iL}` to the logit :math:`z_i`, and :math:`\pi_i = \sigma(z_i)` is
     node :math:`i`'s transmit probability: ``"last"`` (default) an affine map of the
     last position (which sees every hop), ``"mean"`` of the average over positions,
-    ``"linear"`` of the whole flattened sequence. All weights are shared by all nodes, so
+    ``"linear"`` of the whole flattened sequence; ``"filter"`` is the papers' final
+    layer: the last layer (of one feature) is not rectified, and its last position is
+    the logit, which the sigmoid turns into the probability. A rectified last layer read
+    out by an affine map :math:`w v + b` gives every link a logit of at least :math:`b`
+    (for :math:`w > 0`): the on-probability of every link is bounded below by one shared
+    floor. All weights are shared by all nodes, so
     the policy is permutation equivariant and runs on networks of any size.
 
     The default input features are the node state and the compressed direct gain
@@ -74,7 +79,8 @@ class AggGNN(PowerPolicy):
             (default: :obj:`1`)
         kernel_size (int or list, optional): taps :math:`K_l` per layer.
             (default: :obj:`10`)
-        readout (str, optional): ``"last"``, ``"mean"`` or ``"linear"``.
+        readout (str, optional): ``"last"``, ``"mean"``, ``"linear"`` or ``"filter"``
+            (the last layer, of one feature, unrectified; see above).
             (default: :obj:`"last"`)
         features (list of str, optional): node inputs from
             :data:`~pyg_aggnn.nn.features.NODE_FEATURES`.
@@ -91,15 +97,15 @@ class AggGNN(PowerPolicy):
             zero plus uniform noise of this relative size, so that a deep single-feature
             ReLU stack passes its (non-negative) input at initialisation instead of
             starting dead; biases start at zero. (default: :obj:`0.1`)
-        readout_bias (float, optional): the readout's starting bias, i.e. about the
-            starting logit of every link; ``None`` keeps PyTorch's initialisation.
-            Started above the level it has to reach, a deep single-feature ReLU stack
-            lowers every logit by shrinking its activations, which kills its layers
-            within about ten updates (every link then decides alike); a low start
-            (e.g. ``-2``: on-probability 0.12) removes that pull, though not the
-            overshoot of ten compounded Adam steps, which still kills it on some seeds;
-            with a learning-rate warm-up as well (``configs/paper_heads/``) it trains on
-            every seed measured (docs/training.md). (default: :obj:`None`)
+        readout_bias (float, optional): the readout's starting bias (with ``"filter"``
+            the last layer's), i.e. about the starting logit of every link; ``None`` keeps
+            the initialisation (PyTorch's for the affine readouts, zero for ``"filter"``).
+            With a rectified last layer and an affine readout, a deep single-feature stack
+            started above the logits it has to reach lowers them by shrinking its
+            activations, which kills its layers within about ten updates; a low start
+            (e.g. ``-2``: on-probability 0.12) with a learning-rate warm-up keeps it
+            alive, but the papers' final layer (``readout="filter"``) removes the cause
+            and needs neither (docs/training.md). (default: :obj:`None`)
         norm (str, optional): ``"batch_norm"`` normalises every CNN layer's output per
             feature over the nodes and positions of the batch, before its ReLU, and the
             logit over the nodes (:class:`torch_geometric.nn.norm.BatchNorm`); in
@@ -145,6 +151,16 @@ class AggGNN(PowerPolicy):
         self.readout_bias = (
             None if readout_bias is None else check_finite("readout_bias", readout_bias)
         )
+        if self.readout == "filter" and self.hidden_channels[-1] != 1:
+            raise ValueError(
+                "readout 'filter' reads the last layer's one feature: hidden_channels must "
+                f"end in 1, got {self.hidden_channels}"
+            )
+        if self.readout == "filter" and self.readout_bias is not None and not bias:
+            raise ValueError(
+                "readout_bias with readout 'filter' sets the last layer's bias: bias must be "
+                f"True, got {bias!r}"
+            )
         self.diffusion = DelayedDiffusion(K, compress=compress, normalization=normalization)
         self.in_channels = node_inputs.num_node_features(self.features, state_channels)
         channels = [self.in_channels, *self.hidden_channels]
@@ -153,7 +169,7 @@ class AggGNN(PowerPolicy):
             for c_in, c_out, k in zip(channels[:-1], channels[1:], self.kernel_size)
         )
         width = channels[-1] * (K if readout == "linear" else 1)
-        self.lin = nn.Linear(width, 1)
+        self.lin = None if self.readout == "filter" else nn.Linear(width, 1)
         self.norms = (
             None
             if self.norm is None
@@ -163,20 +179,22 @@ class AggGNN(PowerPolicy):
         )
         self.reset_parameters()
 
-    #: Named configurations, as overrides of the constructor's defaults (which are the
-    #: papers' synchronous model):
+    #: Named configurations, as overrides of the constructor's defaults (``K = 10``, 10
+    #: layers of 1 feature and 10 taps):
     #:
     #: * ``"synchronous"``: the papers' synchronous model, ``K = 10``, 10 layers, 1
-    #:   feature, 10 taps, the last position read out (100 filter weights);
+    #:   feature, 10 taps (100 filter weights), the last layer's last position is the
+    #:   logit (``readout="filter"``: "the final layer normalizes the outputs through a
+    #:   sigmoid function");
     #: * ``"asynchronous"``: the papers' asynchronous model, ``K = 5`` exchanges and 5
-    #:   taps;
+    #:   taps, the same final layer;
     #: * ``"compact"``: the default policy of training
     #:   (:meth:`~lightning_modules.PrimalDualModule.default_policy`, ``pyg-aggnn
     #:   train``): ``K = 5``, 3 layers of 4 features and 5 taps, a linear readout of the
     #:   whole sequence.
     PRESETS: dict[str, dict] = {
-        "synchronous": {},
-        "asynchronous": {"K": 5, "kernel_size": 5},
+        "synchronous": {"readout": "filter"},
+        "asynchronous": {"K": 5, "kernel_size": 5, "readout": "filter"},
         "compact": {
             "K": 5,
             "num_layers": 3,
@@ -199,12 +217,16 @@ class AggGNN(PowerPolicy):
 
     @classmethod
     def synchronous(cls, **kwargs) -> AggGNN:
-        """Preset ``"synchronous"``: ``K = 10``, 10 layers, 1 feature, 10 taps."""
+        """Preset ``"synchronous"``: ``K = 10``, 10 layers, 1 feature, 10 taps, the last
+        layer's output the logit.
+        """
         return cls.preset("synchronous", **kwargs)
 
     @classmethod
     def asynchronous(cls, **kwargs) -> AggGNN:
-        """Preset ``"asynchronous"``: ``K = 5`` exchanges, 10 layers, 1 feature, 5 taps."""
+        """Preset ``"asynchronous"``: ``K = 5`` exchanges, 10 layers, 1 feature, 5 taps, the
+        last layer's output the logit.
+        """
         return cls.preset("asynchronous", **kwargs)
 
     @classmethod
@@ -223,10 +245,12 @@ class AggGNN(PowerPolicy):
                 conv.weight[:, :, -1] += 1.0 / c_in  # lag 0: the mean of the inputs
                 if conv.bias is not None:
                     conv.bias.zero_()
-        self.lin.reset_parameters()
+        if self.lin is not None:
+            self.lin.reset_parameters()
         if self.readout_bias is not None:
             with torch.no_grad():
-                self.lin.bias.fill_(self.readout_bias)
+                last = self.convs[-1] if self.lin is None else self.lin
+                last.bias.fill_(self.readout_bias)
         for norm in self.norms or ():
             norm.reset_parameters()
 
@@ -303,20 +327,25 @@ class AggGNN(PowerPolicy):
     def _head(self, sequence: Tensor, matrices: list[Tensor], biases: list) -> Tensor:
         num, K = sequence.size(0), self.K
         hidden = sequence.reshape(num, -1)  # [n, K * F], position-major
+        rectified = len(matrices) - (self.readout == "filter")
         for layer, (matrix, bias) in enumerate(zip(matrices, biases)):
             hidden = hidden @ matrix if bias is None else torch.addmm(bias, hidden, matrix)
             if self.norms is not None:  # per feature, over nodes and positions
                 features = self.hidden_channels[layer]
                 hidden = self.norms[layer](hidden.view(num * K, features)).view(num, -1)
-            hidden = hidden.relu_()
+            if layer < rectified:
+                hidden = hidden.relu_()
         hidden = hidden.view(num, K, -1)  # [n, K, F_L]
-        if self.readout == "last":
+        if self.readout == "filter":
+            logit = hidden[:, -1]  # [n, 1]: the last layer's last position
+        elif self.readout == "last":
             hidden = hidden[:, -1]
         elif self.readout == "mean":
             hidden = hidden.mean(dim=1)
         else:
             hidden = hidden.flatten(1)
-        logit = self.lin(hidden)  # [n, 1]
+        if self.lin is not None:
+            logit = self.lin(hidden)  # [n, 1]
         if self.norms is not None:
             logit = self.norms[-1](logit)
         return logit.squeeze(-1)

@@ -21,7 +21,13 @@ def reference_head(model: AggGNN, sequence: torch.Tensor) -> torch.Tensor:
             out += conv.bias[None, :, None]
         if model.norms is not None:  # evaluation: the running statistics, per feature
             out = _batch_norm(model.norms[layer].module, out.transpose(1, 2)).transpose(1, 2)
-        hidden = torch.relu(out)
+        last = layer == len(model.convs) - 1
+        hidden = out if last and model.readout == "filter" else torch.relu(out)
+    if model.readout == "filter":  # the unrectified last layer's last position
+        logit = hidden[:, 0, -1]
+        if model.norms is not None:
+            logit = _batch_norm(model.norms[-1].module, logit[:, None])[:, 0]
+        return logit
     if model.readout == "last":
         hidden = hidden[:, :, -1]
     elif model.readout == "mean":
@@ -61,9 +67,10 @@ def test_repr_and_presets():
     model = AggGNN.synchronous()
     assert isinstance(model, PowerPolicy)
     assert repr(model).startswith("AggGNN(K=10, layers=10, hidden_channels=[1, 1, 1")
-    assert "readout='last', features=['state', 'direct_gain'], normalization='damped')" in repr(
-        model
+    assert "readout='filter', features=['state', 'direct_gain'], normalization='damped')" in (
+        repr(model)
     )
+    assert model.lin is None and AggGNN.asynchronous().readout == "filter"
     paper = AggGNN.synchronous(features=["state"])
     assert sum(conv.weight.numel() for conv in paper.convs) == 100  # the papers' 100 weights
     asynchronous = AggGNN.asynchronous(features=["state"])
@@ -83,11 +90,12 @@ def test_validation_messages():
         AggGNN(features=["state", "state"])
 
 
-@pytest.mark.parametrize("readout", ["last", "mean", "linear"])
+@pytest.mark.parametrize("readout", ["last", "mean", "linear", "filter"])
 def test_head_equals_explicit_convolution(readout):
     torch.manual_seed(0)
+    last = 1 if readout == "filter" else 2
     model = AggGNN(
-        K=6, num_layers=3, hidden_channels=[4, 3, 2], kernel_size=[3, 6, 2], readout=readout
+        K=6, num_layers=3, hidden_channels=[4, 3, last], kernel_size=[3, 6, 2], readout=readout
     ).double()
     for conv in model.convs:  # random signs, not just the near-identity start
         torch.nn.init.normal_(conv.weight)
@@ -222,6 +230,34 @@ def test_readout_bias_sets_the_starting_logit_and_survives_a_reset():
     assert default.readout_bias is None
     with pytest.raises(ValueError, match="readout_bias must be a finite number"):
         AggGNN(readout_bias=float("inf"))
+
+
+def test_filter_readout_is_the_papers_final_layer():
+    """``"filter"``: the last layer is the logit (no ReLU, no affine readout), so logits
+    take either sign around its bias, where a rectified last layer read out by ``w v + b``
+    (``w > 0``) never goes below ``b``: one on-probability floor for every link."""
+    torch.manual_seed(0)
+    ep = episode()
+    paper = AggGNN(K=4, num_layers=3, kernel_size=4, readout="filter", readout_bias=-2.0).double()
+    assert paper.lin is None and paper.convs[-1].bias.item() == -2.0
+    assert sum(p.numel() for p in paper.parameters()) == 2 * 4 + 1 + 2 * (4 + 1)
+    with torch.no_grad():
+        for conv in paper.convs[:-1]:  # alive: positive filters on non-negative inputs
+            conv.weight.copy_(torch.rand_like(conv.weight))
+        paper.convs[-1].weight.copy_(torch.tensor([[[0.0, 0.0, 0.5, -1.0]]]))  # lag 0 last
+    logits = paper.logits(ep, all_slots=True)
+    assert bool((logits < -2.0).any())  # below the bias: links can be switched off surely
+    rectified = AggGNN(K=4, num_layers=3, kernel_size=4, readout="last", readout_bias=-2.0).double()
+    rectified.load_state_dict(paper.state_dict(), strict=False)
+    with torch.no_grad():
+        rectified.lin.weight.fill_(1.0)
+    assert bool((rectified.logits(ep, all_slots=True) >= -2.0).all())
+    # the filters slide along the hop axis, so the policy runs with another K
+    assert paper.logits(ep).shape == (ep.num_nodes,)
+    with pytest.raises(ValueError, match="hidden_channels must end in 1"):
+        AggGNN(num_layers=2, hidden_channels=[4, 2], readout="filter")
+    with pytest.raises(ValueError, match="bias must be True"):
+        AggGNN(num_layers=2, readout="filter", readout_bias=-1.0, bias=False)
 
 
 def test_the_layer_matrices_kept_between_decisions_follow_the_weights():
