@@ -75,13 +75,16 @@ class Output:
     notes: str = ""
 
 
-def policy_config(model: str, K: int = 5, num_links: int | None = None) -> dict:
+def policy_config(
+    model: str, K: int = 5, num_links: int | None = None, mode: str = "model_free"
+) -> dict:
     """``{"class_path", "init_args"}`` of one of :data:`MODELS`.
 
     * ``agg``: Agg-GNN, ``K`` exchanges, 3 causal convolution layers of 4 features and
       5 taps, linear readout;
     * ``sel``: selection GNN, 3 batch-normalised graph-filter layers of 4 features and 5
-      taps;
+      taps; trained model-free its logit is left free (``norm_logit=False``, as in the
+      shipped configs: a normalised logit keeps the policy too random);
     * ``wcgcn``: the WCGCN of Shen et al. with the paper's sizes;
     * ``mlp``: an MLP on the ``num_links x num_links`` channel.
     """
@@ -90,6 +93,8 @@ def policy_config(model: str, K: int = 5, num_links: int | None = None) -> dict:
         return {"class_path": "pyg_aggnn.nn.AggGNN", "init_args": {**args, "readout": "linear"}}
     if model == "sel":
         args = {"num_layers": 3, "hidden_channels": 4, "kernel_size": 5, "norm": "batch_norm"}
+        if mode == "model_free":
+            args["norm_logit"] = False
         return {"class_path": "pyg_aggnn.nn.SelectionGNN", "init_args": args}
     if model == "wcgcn":
         return {"class_path": "pyg_aggnn.nn.WCGCN", "init_args": {}}
@@ -141,7 +146,7 @@ def run_spec(
         module["network"] = "random"
     return RunSpec(
         name=name,
-        policy=policy_config(model, K, scenario.num_links),
+        policy=policy_config(model, K, scenario.num_links, mode),
         scenario=scenario_to_config(scenario),
         steps=getattr(budget, steps),
         eval_every=budget.eval_every,

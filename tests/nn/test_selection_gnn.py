@@ -29,7 +29,7 @@ def dense_reference(model, episode, t):
         for lin in conv.lins:
             out += power @ hidden @ lin.weight.double().T
             power = S @ power
-        if model.norms is not None:  # evaluation: the running statistics
+        if model.norms is not None and layer < len(model.norms):  # evaluation statistics
             bn = model.norms[layer].module
             scale = bn.weight.double() / (bn.running_var.double() + bn.eps).sqrt()
             out = (out - bn.running_mean.double()) * scale + bn.bias.double()
@@ -89,6 +89,34 @@ def test_batch_norm_equals_dense_reference_and_centres_the_logits():
     )
     with pytest.raises(ValueError, match="norm"):
         SelectionGNN(norm="layer_norm")
+
+
+def test_free_logit_normalises_the_hidden_layers_only():
+    torch.manual_seed(0)
+    episode = AdHoc(12, activation=RandomSubsets(7)).episode(5, seed=1, dtype=torch.float64)
+    model = SelectionGNN(3, [4, 2], [3, 4, 2], norm="batch_norm", norm_logit=False).double()
+    assert len(model.norms) == 2 and repr(model).endswith("norm='batch_norm', norm_logit=False)")
+    for norm in model.norms:
+        bn = norm.module
+        for value in (bn.weight, bn.bias, bn.running_mean):
+            torch.nn.init.normal_(value)
+        bn.running_var.uniform_(0.5, 2.0)
+    model.eval()
+    out = model.logits(episode, all_slots=True)
+    for t in range(5):
+        torch.testing.assert_close(out[:, t], dense_reference(model, episode, t))
+    # training: the logit's spread is no longer one learned scale, the last layer's
+    # weights set it: doubling them doubles the logits around the bias
+    model.train()
+    logits = model.logits(episode)
+    with torch.no_grad():
+        for lin in model.convs[-1].lins:
+            lin.weight *= 2
+    bias = model.convs[-1].bias
+    torch.testing.assert_close(model.logits(episode) - bias, 2 * (logits - bias))
+    assert SelectionGNN(norm_logit=False).norms is None  # without norm: nothing to leave out
+    with pytest.raises(ValueError, match="norm_logit must be a bool"):
+        SelectionGNN(norm="batch_norm", norm_logit="no")
 
 
 def test_decision_at_a_slot_uses_only_that_slot(truncate):
