@@ -22,7 +22,9 @@ from lightning_modules.step_state import BatchLayout, StepObservation
 from pyg_aggnn._validation import check_choice, check_non_negative, check_positive_int
 from pyg_aggnn.baselines import Baseline
 from pyg_aggnn.data.batching import graph_index
+from pyg_aggnn.data.config import scenario_to_config
 from pyg_aggnn.data.seeding import Stream
+from pyg_aggnn.evaluation.checkpoints import SCENARIO_KEY
 from pyg_aggnn.evaluation.metrics import allocation_metrics, rates_and_reward, scored_slots
 from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
 from pyg_aggnn.nn.power_distributions import DISTRIBUTIONS, TruncatedGaussianPower
@@ -293,6 +295,16 @@ class PrimalDualModule(LightningModule):
         training = getattr(data, "training_episodes", None)
         if callable(training) and self.comparison.training_episodes is None:
             self.comparison.training_episodes = training
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Record the training scenario beside the weights, so that ``pyg-aggnn evaluate``
+        evaluates on it by default (:func:`~pyg_aggnn.evaluation.training_scenario`);
+        only for a data module that simulates one scenario.
+        """
+        trainer = self._trainer
+        scenarios = getattr(getattr(trainer, "datamodule", None), "scenarios", None)
+        if scenarios is not None and len(scenarios) == 1:
+            checkpoint.setdefault(SCENARIO_KEY, scenario_to_config(scenarios[0]))
 
     def configure_callbacks(self):
         from lightning_modules.callbacks import BatchNormRecalibration, StallDetector

@@ -140,9 +140,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _checkpoint_paths(items: list[str]) -> list[tuple[str, str]]:
-    """``(NAME or "", PATH)`` of every ``PATH`` or ``NAME=PATH`` item."""
-    pairs = [item.partition("=") for item in items]
-    return [(name, path) if sep else ("", name) for name, sep, path in pairs]
+    """``(NAME or "", PATH)`` of every ``PATH`` or ``NAME=PATH`` item. An item that is an
+    existing file is a path, ``=`` and all (Lightning names its checkpoints
+    ``epoch=E-step=S.ckpt``); so is one whose part before the first ``=`` holds a ``/``.
+    """
+    pairs = []
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or Path(item).is_file() or "/" in name:
+            pairs.append(("", item))
+        else:
+            pairs.append((name, path))
+    return pairs
 
 
 def load_checkpoints(

@@ -81,3 +81,29 @@ def test_resumed_run_equals_the_uninterrupted_one(tiny_policy, tmp_path, stop):
     assert {key for key in resumed_metrics if int(key[0]) > (every or 3)} == set(after)
     for key, value in after.items():
         assert resumed_metrics[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+
+
+def test_checkpoints_record_the_training_scenario(tmp_path):
+    """A ``fit`` checkpoint names its scenario, so ``pyg-aggnn evaluate`` defaults to it
+    (before, it fell back to the 25-link default network without a word), and its
+    Lightning file name (``epoch=E-step=S.ckpt``) is read as a path, not as NAME=PATH."""
+    from pathlib import Path
+
+    from lightning_modules.cli import AggGNNCLI
+    from pyg_aggnn.data.config import scenario_to_config
+    from pyg_aggnn.evaluation.checkpoints import training_scenario
+    from pyg_aggnn.evaluation.cli import main as evaluate_main
+
+    config = Path(__file__).resolve().parents[2] / "configs" / "adhoc_m50_async.yaml"
+    args = ["--config", str(config), "--trainer.max_steps", "1", "--data.batch_size", "2"]
+    args += ["--trainer.default_root_dir", str(tmp_path), "--trainer.limit_val_batches", "0"]
+    args += ["--trainer.enable_progress_bar", "false", "--model.baselines", "{}"]
+    cli = AggGNNCLI(args=args, run=False)
+    cli.trainer.fit(cli.model, cli.datamodule)
+    path = next(tmp_path.glob("**/epoch=*.ckpt"))
+    expected = scenario_to_config(cli.datamodule.scenarios[0])
+    assert scenario_to_config(training_scenario(path)) == expected
+    assert expected["init_args"]["activation"]["class_path"].endswith("RandomSubsets")
+    out = tmp_path / "eval"
+    evaluate_main([str(path), "--episodes", "2", "--baselines", "equal", "--out", str(out)])
+    assert "m=50" in (out / "summary.csv").read_text()

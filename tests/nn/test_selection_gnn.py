@@ -64,11 +64,12 @@ def test_equals_dense_matrix_powers(normalization):
     torch.testing.assert_close(model.logits(episode), out[:, -1])
 
 
-def test_batch_norm_equals_dense_reference_and_centres_the_logits():
+def _normalised_model_matches_the_dense_reference(**kwargs):
+    """A batch-normalised model with random statistics, checked in evaluation against
+    the dense reference; returns it and the episode."""
     torch.manual_seed(0)
     episode = AdHoc(12, activation=RandomSubsets(7)).episode(5, seed=1, dtype=torch.float64)
-    model = SelectionGNN(3, [4, 2], [3, 4, 2], norm="batch_norm").double()
-    assert repr(model).endswith("normalization='damped', norm='batch_norm')")
+    model = SelectionGNN(3, [4, 2], [3, 4, 2], norm="batch_norm", **kwargs).double()
     for norm in model.norms:
         bn = norm.module
         for value in (bn.weight, bn.bias, bn.running_mean):
@@ -78,6 +79,12 @@ def test_batch_norm_equals_dense_reference_and_centres_the_logits():
     out = model.logits(episode, all_slots=True)
     for t in range(5):
         torch.testing.assert_close(out[:, t], dense_reference(model, episode, t))
+    return model, episode
+
+
+def test_batch_norm_equals_dense_reference_and_centres_the_logits():
+    model, episode = _normalised_model_matches_the_dense_reference()
+    assert repr(model).endswith("normalization='damped', norm='batch_norm')")
     # training: every layer normalised over the nodes, so the logit's mean and spread
     # are the last layer's shift and scale whatever the weights
     model.train()
@@ -92,19 +99,8 @@ def test_batch_norm_equals_dense_reference_and_centres_the_logits():
 
 
 def test_free_logit_normalises_the_hidden_layers_only():
-    torch.manual_seed(0)
-    episode = AdHoc(12, activation=RandomSubsets(7)).episode(5, seed=1, dtype=torch.float64)
-    model = SelectionGNN(3, [4, 2], [3, 4, 2], norm="batch_norm", norm_logit=False).double()
+    model, episode = _normalised_model_matches_the_dense_reference(norm_logit=False)
     assert len(model.norms) == 2 and repr(model).endswith("norm='batch_norm', norm_logit=False)")
-    for norm in model.norms:
-        bn = norm.module
-        for value in (bn.weight, bn.bias, bn.running_mean):
-            torch.nn.init.normal_(value)
-        bn.running_var.uniform_(0.5, 2.0)
-    model.eval()
-    out = model.logits(episode, all_slots=True)
-    for t in range(5):
-        torch.testing.assert_close(out[:, t], dense_reference(model, episode, t))
     # training: the logit's spread is no longer one learned scale, the last layer's
     # weights set it: doubling them doubles the logits around the bias
     model.train()
