@@ -125,8 +125,10 @@ class PrimalDualModule(LightningModule):
             ``--optimizer``.
         lr_warmup_epochs: epochs over which Adam's rate rises linearly from
             ``lr / 10`` to ``lr`` (``LinearLR``, stepped once per epoch); ``0``: none
-            (default: ``0``). It keeps the papers' single-feature Agg-GNN head from
-            overshooting and dying early (``configs/paper_heads/``).
+            (default: ``0``). With a rectified last layer it kept the papers'
+            single-feature Agg-GNN head from overshooting and dying early; with the
+            papers' final layer (``readout="filter"``, ``configs/paper_heads/``) it is
+            not needed (docs/training.md).
         step_slack, step_lambda, step_mu, damping, init_lambda, warm_start: see
             :class:`~lightning_modules.DualVariables`.
         action_samples: action draws per episode, model-free (default: ``4``).
