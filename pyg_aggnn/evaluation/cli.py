@@ -201,9 +201,8 @@ def run_evaluation(args: argparse.Namespace) -> tuple[dict, dict[str, Any]]:
             )
         max_links = max(e.num_nodes for e in episodes)
         calibration = None
-        if any(
-            n in args.baselines for n in PRICED_BASELINES
-        ):  # its price: training episodes of the setting
+        # the priced baselines' price: training episodes of the setting
+        if any(n in args.baselines for n in PRICED_BASELINES):
             if setting is None:
                 try:
                     calibration = dataset_episodes(args.dataset, "train", CALIBRATION_EPISODES)

@@ -180,9 +180,8 @@ def evaluate_methods(
     episodes = simulate_episodes(scenario, count, num_slots or max(10, K + 5), seed, network)
     methods: dict[str, Any] = {name: PolicyAllocator(m) for name, m in modules.items()}
     calibration = None
-    if any(
-        n in baselines for n in PRICED_BASELINES
-    ):  # its price: training episodes of the same scenario
+    # the priced baselines' price: training episodes of the setting
+    if any(n in baselines for n in PRICED_BASELINES):
         calibration = simulate_episodes(
             scenario, CALIBRATION_EPISODES, num_slots or max(10, K + 5), seed, network, Stream.TRAIN
         )
