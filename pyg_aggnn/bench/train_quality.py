@@ -227,7 +227,8 @@ def report(setting: str, seed: int, results: list[dict]) -> None:
         k[len("test/sum_rate_") :] for k in metrics if k.startswith("test/sum_rate_")
     )
     width = {b: max(12, len(b) + 5) for b in baselines}
-    name = max(14, *(len(b) + 2 for b in baselines))
+    labels = [*baselines, *(result["name"] for result in results)]
+    name = max(14, *(len(label) + 2 for label in labels))
     header = f"{'allocation':<{name}}{'sum rate':>10}{'budget use':>12}"
     header += "".join(f"{'vs ' + b:>{width[b]}}" for b in baselines)
     print(header + f"{'train s':>10}{'2% at s':>10}")

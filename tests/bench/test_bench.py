@@ -187,3 +187,30 @@ def test_the_agg_gnn_products_alone_take_less_than_its_decision():
     products = sparse_products_seconds(model, episode, repeats=5)
     decision = min(time_model(model, episode, repeats=5, warmup=1)[0])
     assert 0 < products < decision
+
+
+def test_training_quality_report_fits_its_columns_to_the_names(capsys):
+    from pyg_aggnn.bench.train_quality import report
+
+    metrics = {"test/sum_rate": 0.2, "test/violation": -0.3}
+    report("bare", 0, [{"name": "AggGNN", "metrics": metrics, "seconds": 1, "reached": 1}])
+    metrics |= {"test/sum_rate_wmmse_local_awake": 0.25, "test/violation_wmmse_local_awake": 0.0}
+    report("async", 0, [{"name": "AggGNN", "metrics": metrics, "seconds": 1, "reached": 1}])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].split() == [
+        "allocation",
+        "sum",
+        "rate",
+        "budget",
+        "use",
+        "train",
+        "s",
+        "2%",
+        "at",
+        "s",
+    ]
+    header, row = lines[-3], lines[-2]
+    assert "vs wmmse_local_awake" in header and row.split()[3] == "0.800"
+    assert (
+        header.index("vs wmmse_local_awake") + len("vs wmmse_local_awake") == row.index("0.800") + 5
+    )
