@@ -43,6 +43,18 @@ from pyg_aggnn.wireless.holding import credit, hold
 __all__ = ["PrimalDualModule"]
 
 
+#: How Adam's rate changes over training (see :class:`PrimalDualModule`).
+LR_DECAYS = ("none", "cosine")
+
+
+def _decisions(active: Tensor, logits: Tensor) -> Tensor:
+    """``active`` (``[N, T]``) as a float mask of the shape of ``logits`` (``[N, T]``, or
+    ``[N, T, S]`` for a policy with one logit per sample).
+    """
+    decided = active.to(logits.dtype)
+    return decided if logits.dim() == 2 else decided[..., None].expand_as(logits)
+
+
 def _given_hparams() -> bool:
     """Whether LightningCLI hands the configuration over as hyper-parameters."""
     try:
@@ -129,6 +141,11 @@ class PrimalDualModule(LightningModule):
             single-feature Agg-GNN head from overshooting and dying early; with the
             papers' final layer (``readout="filter"``, ``configs/paper_heads/``) it is
             not needed (docs/training.md).
+        lr_decay: ``"none"`` (a constant rate after the warm-up) or ``"cosine"``: the
+            rate follows a half cosine from ``lr`` down to ``lr / 100`` over the
+            training's steps (``trainer.estimated_stepping_batches``), so that the
+            weights that are evaluated are not one random point of the late updates'
+            oscillation (docs/training.md) (default: ``"none"``).
         step_slack, step_lambda, step_mu, damping, init_lambda, warm_start: see
             :class:`~lightning_modules.DualVariables`.
         action_samples: action draws per episode, model-free (default: ``4``).
@@ -172,6 +189,7 @@ class PrimalDualModule(LightningModule):
         num_links: int | None = None,
         lr: float = 0.01,
         lr_warmup_epochs: int = 0,
+        lr_decay: str = "none",
         step_slack: float = STEP_SLACK,
         step_lambda: float = STEP_LAMBDA,
         step_mu: float = STEP_MU,
@@ -224,8 +242,17 @@ class PrimalDualModule(LightningModule):
         self.num_links = None if num_links is None else check_positive_int("num_links", num_links)
         self.lr = check_non_negative("lr", lr)
         self.lr_warmup_epochs = check_positive_int("lr_warmup_epochs", lr_warmup_epochs, minimum=0)
+        self.lr_decay = check_choice("lr_decay", lr_decay, LR_DECAYS)
         self.action_samples = check_positive_int("action_samples", action_samples)
         self.credit_scope = check_choice("credit", credit, ("network", "neighbourhood"))
+        #: Whether the policy reads the powers on the air (feedback inputs): its
+        #: decisions are then credited with the network's rewards to go.
+        self.feedback = bool(getattr(policy, "feedback", False))
+        if self.feedback and self.credit_scope != "network":
+            raise ValueError(
+                f"credit must be 'network' for a policy with feedback inputs (an action "
+                f"changes every later decision it is fed back to), got {credit!r}"
+            )
         if self.credit_scope == "neighbourhood" and self.action_samples < 2:
             raise ValueError(
                 f"credit='neighbourhood' needs action_samples >= 2, got {action_samples}"
@@ -327,12 +354,21 @@ class PrimalDualModule(LightningModule):
     def configure_optimizers(self):
         scale = [] if self.log_scale is None else [self.log_scale]
         optimizer = torch.optim.Adam([*self.policy.parameters(), *scale], lr=self.lr)
-        if not self.lr_warmup_epochs:
+        schedulers = []
+        if self.lr_warmup_epochs:
+            warmup = torch.optim.lr_scheduler.LinearLR(
+                optimizer, start_factor=0.1, total_iters=self.lr_warmup_epochs
+            )
+            schedulers.append({"scheduler": warmup, "interval": "epoch"})
+        if self.lr_decay == "cosine":
+            steps = max(int(self.trainer.estimated_stepping_batches), 1)
+            decay = torch.optim.lr_scheduler.CosineAnnealingLR(
+                optimizer, T_max=steps, eta_min=self.lr / 100
+            )
+            schedulers.append({"scheduler": decay, "interval": "step"})
+        if not schedulers:
             return optimizer
-        warmup = torch.optim.lr_scheduler.LinearLR(
-            optimizer, start_factor=0.1, total_iters=self.lr_warmup_epochs
-        )
-        return {"optimizer": optimizer, "lr_scheduler": warmup}
+        return [optimizer], schedulers
 
     # ------------------------------------------------------------------ structure of a batch
     def _layout(self, batch) -> BatchLayout:
@@ -424,25 +460,19 @@ class PrimalDualModule(LightningModule):
             loss = -((lam * reward - mu_p * power) * scored).sum() / norm
             entropy = power.new_zeros(())
         else:
-            dist = self.power_distribution(
-                logits[..., None].expand(-1, -1, samples), batch.max_power
-            )
+            # [N, T, S]: one logit per sample where the policy reads the powers on the air
+            per_sample = logits if logits.dim() == 3 else logits[..., None].expand(-1, -1, samples)
+            dist = self.power_distribution(per_sample, batch.max_power)
             with torch.no_grad():
                 rates, reward = rates_and_reward(self.problem, batch, power)  # [N, T, S]
-                if self.credit_scope == "network":
-                    rate_term = scatter(lam * reward, graph, 0, dim_size=num_graphs)  # [B, T, S]
-                    advantage = (rate_term - self._rate_baseline(rate_term))[graph]
+                if self.feedback:
+                    returns = self._rewards_to_go(
+                        graph, num_graphs, lam * reward, mu_p * power, scored
+                    )
                 else:
-                    rate_term = self._neighbourhood(batch, lam * reward)  # [N, T, S]
-                    advantage = rate_term - self._rate_baseline(rate_term)
-                # the law's mean power, the same for every sample: taken on the [N, T]
-                # logits, not on their stride-0 expansion, where torch's sigmoid rounds
-                # differently in the last bit (which moved the default run's numbers)
-                mean_power = hold(
-                    self.power_distribution(logits, batch.max_power).expected_power(), source
-                )[..., None]  # [N, T, 1]
-                own_cost = mu_p * (power - mean_power)
-                returns = credit((advantage - own_cost) * scored, source)  # [N, T, S]
+                    returns = self._held_returns(
+                        batch, graph, num_graphs, logits, lam * reward, mu_p, power, source, scored
+                    )
             decided = batch.active[..., None].to(power.dtype)
             loss = -(dist.log_prob(action) * returns * decided).sum() / norm
             entropy = (dist.entropy() * decided).sum() / (decided.sum().clamp_min(1) * samples)
@@ -468,7 +498,7 @@ class PrimalDualModule(LightningModule):
         or the model-free law's sigmoid (its probability or mean).
         """
         power_map = self.power_map if self.mode == "model_based" else "sigmoid"
-        decided = active.to(logits.dtype)
+        decided = _decisions(active, logits)
         return (saturated(logits, power_map) * decided).sum() / decided.sum().clamp_min(1)
 
     @staticmethod
@@ -477,7 +507,7 @@ class PrimalDualModule(LightningModule):
         when every link decides alike (dead ReLUs, a normalisation whose scale vanished),
         whatever the gradient.
         """
-        decided = active.to(logits.dtype).expand_as(logits)
+        decided = _decisions(active, logits)
         count = decided.sum().clamp_min(1)
         mean = (logits * decided).sum() / count
         return (((logits - mean) ** 2 * decided).sum() / count).sqrt()
@@ -490,6 +520,49 @@ class PrimalDualModule(LightningModule):
         heard = (batch.interference_gain(neighbours_only=True) > 0) & (src != dst)[:, None]
         received = value[dst] * heard[..., None].to(value.dtype)  # [E, T, S]
         return value + scatter(received, src, 0, dim_size=value.size(0))
+
+    def _held_returns(
+        self,
+        batch,
+        graph: Tensor,
+        num_graphs: int,
+        logits: Tensor,
+        rate: Tensor,
+        mu_p: Tensor,
+        power: Tensor,
+        source: Tensor,
+        scored: Tensor,
+    ) -> Tensor:
+        """Returns ``[N, T, S]`` of the decisions: the rate term's advantage (network or
+        neighbourhood, less the leave-one-out baseline) less the price of the node's own
+        power over its mean, summed over the slots the decision is held for.
+        """
+        if self.credit_scope == "network":
+            rate_term = scatter(rate, graph, 0, dim_size=num_graphs)  # [B, T, S]
+            advantage = (rate_term - self._rate_baseline(rate_term))[graph]
+        else:
+            rate_term = self._neighbourhood(batch, rate)  # [N, T, S]
+            advantage = rate_term - self._rate_baseline(rate_term)
+        # the law's mean power, the same for every sample: taken on the [N, T] logits, not
+        # on their stride-0 expansion, where torch's sigmoid rounds differently in the
+        # last bit (which moved the default run's numbers)
+        mean_power = hold(self.power_distribution(logits, batch.max_power).expected_power(), source)
+        if mean_power.dim() == 2:
+            mean_power = mean_power[..., None]  # [N, T, 1]
+        own_cost = mu_p * (power - mean_power)
+        return credit((advantage - own_cost) * scored, source)
+
+    def _rewards_to_go(
+        self, graph: Tensor, num_graphs: int, rate: Tensor, cost: Tensor, scored: Tensor
+    ) -> Tensor:
+        """Returns ``[N, T, S]`` of the decisions of a policy with feedback inputs: its
+        network's Lagrangian over the scored slots from ``t`` on (an action changes the
+        inputs, and so the decisions, of every later slot), less the leave-one-out
+        baseline (:meth:`_rate_baseline`); unbiased.
+        """
+        value = scatter((rate - cost) * scored, graph, 0, dim_size=num_graphs)  # [B, T, S]
+        to_go = value.flip(1).cumsum(1).flip(1)
+        return (to_go - self._rate_baseline(to_go))[graph]
 
     def _rate_baseline(self, rate_term: Tensor) -> Tensor:
         """Leave-one-out baseline ``[B, T, S]`` of the networks' rate reward."""
@@ -528,6 +601,7 @@ class PrimalDualModule(LightningModule):
         optimizer.zero_grad()
         self.manual_backward(loss)
         optimizer.step()
+        self._step_schedulers("step")
         self.dual_step(batch, observed)
         metrics = allocation_metrics(
             self.problem, batch, observed.power, observed.rates, observed.reward, observed.scored
@@ -581,12 +655,16 @@ class PrimalDualModule(LightningModule):
         )
 
     def on_train_epoch_end(self) -> None:
-        # manual optimization: a learning-rate schedule (lr_warmup_epochs, or LightningCLI's
-        # --lr_scheduler with its --optimizer) advances once per epoch here
-        schedulers = self.lr_schedulers()
-        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
-            if scheduler is not None:
-                scheduler.step()
+        self._step_schedulers("epoch")
+
+    def _step_schedulers(self, interval: str) -> None:
+        """Manual optimization: advance the learning-rate schedules of this ``interval``
+        (``lr_warmup_epochs`` and LightningCLI's ``--lr_scheduler`` once per epoch,
+        ``lr_decay`` once per step).
+        """
+        for config in self.trainer.lr_scheduler_configs:
+            if config.interval == interval:
+                config.scheduler.step()
 
     # ------------------------------------------------------------------ validation and test
     def _evaluate(self, split: str, batch, batch_idx: int, dataloader_idx: int) -> None:

@@ -146,6 +146,18 @@ class AggregationProtocol:
         self.K = check_positive_int("K", K)
         shift.check_modes(compress, normalization)
         self.compress, self.normalization = compress, normalization
+        fed = [name for name in features if name in node_inputs.FEEDBACK_FEATURES]
+        if fed:
+            raise ValueError(
+                f"features must not hold the feedback features {fed}: the protocol does "
+                f"not simulate powers on the air (roll such a policy out with "
+                f"pyg_aggnn.on_air.allocate), got {list(features)!r}"
+            )
+        if "leakage" in features:
+            raise ValueError(
+                f"features must not hold 'leakage': the protocol does not simulate the "
+                f"receivers' feedback of the gains it is computed from, got {list(features)!r}"
+            )
         self.features = node_inputs.check_features(features)
         self.num_features = node_inputs.num_node_features(self.features, state_channels)
         self.gain_scale = gain_scale
@@ -154,6 +166,11 @@ class AggregationProtocol:
     @classmethod
     def from_model(cls, model) -> AggregationProtocol:
         """The protocol that executes an :class:`~pyg_aggnn.nn.AggGNN` node by node."""
+        if getattr(model, "reverse", False):
+            raise ValueError(
+                "model.reverse must be False: the protocol simulates the aggregation over "
+                "the slot graphs only, not over their transposes"
+            )
         return cls(
             K=model.K,
             compress=model.diffusion.compress,

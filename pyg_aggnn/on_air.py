@@ -81,7 +81,9 @@ class OnAir(NamedTuple):
 
     #: ``[N, T, S]`` transmit powers in force at every slot (linear).
     power: Tensor
-    #: ``[N, T]`` the policy's logits at every slot (``None`` for beamformers).
+    #: ``[N, T]`` the policy's logits at every slot (``None`` for beamformers;
+    #: ``[N, T, S]`` for a policy with feedback inputs and ``S > 1`` samples, whose
+    #: logits differ between the samples' powers on the air).
     logits: Tensor | None
     #: ``[N, T, S]`` the drawn actions (model-free), ``[N, T, 1, N_t]`` complex
     #: beamformers (a beamforming policy), else ``None``.
@@ -172,6 +174,8 @@ def allocate(
             )
         beams = hold(policy.beamformers(batch, all_slots=True), source)[:, :, None]
         return OnAir(transmit_power(beams), None, beams, source)  # [N, T, 1(, N_t)]
+    if getattr(policy, "feedback", False):
+        return _roll_out(policy, batch, mode, power_map, scale, seed, stream, step, samples)
     logits = policy.logits(batch, all_slots=True)  # [N, T]
     if mode == "model_based":
         power = hold(continuous_power(logits, batch.max_power, power_map), source)
@@ -179,6 +183,37 @@ def allocate(
     dist = power_distribution(logits[..., None].expand(-1, -1, samples), batch.max_power, scale)
     action = dist.sample(uniform=keyed_uniform(batch, samples, seed, stream, step))
     return OnAir(dist.power(hold(action, source)), logits, action, source)
+
+
+def _roll_out(policy, batch, mode, power_map, scale, seed, stream, step, samples) -> OnAir:
+    """:func:`allocate` for a policy with feedback inputs: slot by slot, each slot's
+    decisions from the powers in force before it, then the logits of every slot in one
+    pass (with gradients), which by causality are those of the rollout. The powers fed
+    back enter as data: a model-based gradient does not flow through them.
+    """
+    source = last_active_slot(batch.active)
+    model_free = mode == "model_free"
+    samples = samples if model_free else 1
+    num_nodes, num_slots = batch.active.shape
+    power = batch.direct_gain.new_zeros(num_nodes, num_slots, samples)
+    action = torch.zeros_like(power) if model_free else None
+    uniform = keyed_uniform(batch, samples, seed, stream, step) if model_free else None
+    with torch.no_grad():
+        for t in range(num_slots):
+            logits = policy.feedback_logits(batch, power, slot=t)  # [N, S]
+            if model_free:
+                dist = power_distribution(logits, batch.max_power, scale)
+                action[:, t] = dist.sample(uniform=uniform[:, t])
+                fresh = dist.power(action[:, t])
+            else:
+                fresh = continuous_power(logits, batch.max_power, power_map)
+            held = power[:, t - 1] if t > 0 else torch.zeros_like(fresh)
+            power[:, t] = torch.where(batch.active[:, t, None], fresh, held)
+    logits = policy.feedback_logits(batch, power)  # [N, T, S]
+    if not model_free:
+        power = hold(continuous_power(logits, batch.max_power, power_map), source)
+        return OnAir(power, logits[..., 0], None, source)
+    return OnAir(power, logits if samples > 1 else logits[..., 0], action, source)
 
 
 class OnAirPolicy(nn.Module):

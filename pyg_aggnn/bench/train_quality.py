@@ -21,6 +21,12 @@ after every seed, ``--table`` prints the table again):
     pyg-aggnn bench train_quality --settings m25 --models SelectionGNN --seeds 0 1 2
     pyg-aggnn bench train_quality --settings async_m50 cellular --seeds 0 1 2
 
+``--fit-args`` adds `pyg-aggnn fit` arguments to every model-free run and ``--label``
+names the variant in the rows, e.g. the continuous policy:
+
+    pyg-aggnn bench train_quality --settings m25 --models AggGNN --seeds 0 1 2 \
+        --fit-args "--model.distribution truncated_normal" --label truncated_normal
+
 ``--suite model_based`` instead trains every shipped model-based config (WCGCN and MLP,
 ``configs/wcgcn/*.yaml`` and ``configs/mlp_gaussian_ic_k10.yaml``) at its own default
 budget on each seed and reports the test sum rate in % of the centralized WMMSE (100
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import sys
 import time
@@ -261,6 +268,18 @@ def main(argv: list[str] | None = None) -> None:
         choices=list(MODELS),
         help="the model-free policies to train (default: both)",
     )
+    parser.add_argument(
+        "--fit-args",
+        default="",
+        help="further `pyg-aggnn fit` arguments of every model-free run, one string, e.g. "
+        '"--model.distribution truncated_normal"',
+    )
+    parser.add_argument(
+        "--label",
+        default=None,
+        help="appended to the policies' names in the rows and the table (e.g. the variant "
+        "that --fit-args selects)",
+    )
     parser.add_argument("--root", default="outputs/train_quality")
     parser.add_argument("--suite", choices=("model_free", "model_based"), default="model_free")
     parser.add_argument("--configs", nargs="+", default=MODEL_BASED, choices=MODEL_BASED)
@@ -280,10 +299,16 @@ def main(argv: list[str] | None = None) -> None:
         model_based(args.configs, args.seeds, Path(args.root), args.json)
         return
     rows = []
+    extra = shlex.split(args.fit_args)
     for setting in args.settings:
         for seed in args.seeds:
             results = [
-                run(name, cli_args, seed, Path(args.root) / setting / name)
+                run(
+                    name if args.label is None else f"{name}, {args.label}",
+                    [*cli_args, *extra],
+                    seed,
+                    Path(args.root) / setting / name,
+                )
                 for name, cli_args in SETTINGS[setting].items()
                 if name in args.models
             ]

@@ -83,7 +83,10 @@ class AggGNN(PowerPolicy):
             (the last layer, of one feature, unrectified; see above).
             (default: :obj:`"last"`)
         features (list of str, optional): node inputs from
-            :data:`~pyg_aggnn.nn.features.NODE_FEATURES`.
+            :data:`~pyg_aggnn.nn.features.NODE_FEATURES` and the feedback features
+            :data:`~pyg_aggnn.nn.features.FEEDBACK_FEATURES` (the link's own power and
+            its receiver's measured interference at the previous slot; with them the
+            policy is rolled out slot by slot, :meth:`feedback_logits`).
             (default: :obj:`("state", "direct_gain")`)
         state_channels (int, optional): channels of ``episode.x``. (default: :obj:`1`)
         compress (str, optional): see :class:`DelayedDiffusion`. (default: :obj:`"log"`)
@@ -112,6 +115,15 @@ class AggGNN(PowerPolicy):
             evaluation the running statistics make it a fixed per-node affine map, so the
             policy stays decentralized. :obj:`None` is the papers' head. Why: see
             :class:`~pyg_aggnn.nn.SelectionGNN`. (default: :obj:`None`)
+        reverse (bool, optional): also aggregate the inputs over the transposed slot
+            graphs, :math:`\mathbf{Z}^{\leftarrow}_t[:, k] = \hat{\mathbf{S}}^{\leftarrow}(t)
+            \mathbf{Z}^{\leftarrow}_{t-1}[:, k-1]` with :math:`\hat S^{\leftarrow}_{ji}(t) =
+            c^{\leftarrow}_j(t) w_{ij}(t)` and :math:`c^{\leftarrow}_j = \rho(\sum_i w_{ij})`:
+            every transmitter hears, one hop per slot, the receivers that hear it, with the
+            gains they measure (one more exchange per slot, in the other direction). This
+            is the direction of what a distributed WMMSE's transmitter update uses (its
+            victims' states, weighted by the gains to them); the CNN reads the ``2 F_in``
+            channels of both sequences. (default: :obj:`False`)
 
     Shapes:
         - **input:** a (batched) :class:`~pyg_aggnn.data.WirelessEpisode` with
@@ -136,6 +148,7 @@ class AggGNN(PowerPolicy):
         init_noise: float = 0.1,
         norm: str | None = None,
         readout_bias: float | None = None,
+        reverse: bool = False,
     ):
         super().__init__()
         self.K = check_positive_int("K", K)
@@ -144,7 +157,15 @@ class AggGNN(PowerPolicy):
         self.hidden_channels = _per_layer("hidden_channels", hidden_channels, num_layers)
         self.kernel_size = _per_layer("kernel_size", kernel_size, num_layers)
         self.readout = check_choice("readout", readout, READOUTS)
-        self.features = node_inputs.check_features(features)
+        self.features = node_inputs.check_features(
+            features, (*node_inputs.NODE_FEATURES, *node_inputs.FEEDBACK_FEATURES)
+        )
+        if self.feedback and self.norm is not None:
+            raise ValueError(
+                f"norm must be None with the feedback features {list(self.features)}: "
+                f"batch statistics mix the slots that a slot-by-slot rollout keeps apart, "
+                f"got norm={norm!r}"
+            )
         self.state_channels = check_positive_int("state_channels", state_channels)
         self.gain_scale = None if gain_scale is None else float(gain_scale)
         self.init_noise = check_non_negative("init_noise", init_noise)
@@ -161,8 +182,13 @@ class AggGNN(PowerPolicy):
                 "readout_bias with readout 'filter' sets the last layer's bias: bias must be "
                 f"True, got {bias!r}"
             )
+        if not isinstance(reverse, bool):
+            raise ValueError(f"reverse must be a bool, got {reverse!r}")
+        self.reverse = reverse
         self.diffusion = DelayedDiffusion(K, compress=compress, normalization=normalization)
-        self.in_channels = node_inputs.num_node_features(self.features, state_channels)
+        self.num_inputs = node_inputs.num_node_features(self.features, state_channels)
+        #: Channels of the sequence the CNN reads: the inputs, twice with ``reverse``.
+        self.in_channels = self.num_inputs * (2 if reverse else 1)
         channels = [self.in_channels, *self.hidden_channels]
         self.convs = nn.ModuleList(
             nn.Conv1d(c_in, c_out, k, bias=bias)
@@ -254,6 +280,43 @@ class AggGNN(PowerPolicy):
         for norm in self.norms or ():
             norm.reset_parameters()
 
+    @property
+    def feedback(self) -> bool:
+        """Whether the policy reads the powers on the air
+        (:data:`~pyg_aggnn.nn.features.FEEDBACK_FEATURES`) and so decides slot by slot.
+        """
+        return any(name in node_inputs.FEEDBACK_FEATURES for name in self.features)
+
+    def feedback_logits(self, batch, power: Tensor, slot: int | None = None) -> Tensor:
+        """Logits ``[N, T, S]`` under ``S`` samples of the powers in force ``power``
+        (``[N, T, S]``), or ``[N, S]`` at slot ``slot`` only (which reads ``power`` before
+        it: what :func:`~pyg_aggnn.on_air.allocate` needs to roll the policy out).
+        """
+        self.check_batch(batch)
+        num_nodes, num_slots, samples = power.shape
+        count = None if slot is None else slot + 1
+        x = node_inputs.sample_features(batch, self.features, power, self.gain_scale, count)
+        edge_weight = batch.edge_weight if slot is None else batch.edge_weight[:, :count]
+        x = x.flatten(2)  # [N, T', S * F]: the diffusion is linear in every channel
+        parts = self._aggregate(batch, x, edge_weight, all_slots=slot is None)
+        # [N, (T,) K, S * F] per direction -> [N, (T,) S, K, C]
+        parts = [part.unflatten(-1, (samples, self.num_inputs)) for part in parts]
+        sequence = torch.cat(parts, dim=-1).transpose(-3, -2)
+        out = self.head(sequence.reshape(-1, self.K, self.in_channels))
+        return out.view(*sequence.shape[:-2])
+
+    def _aggregate(self, batch, x: Tensor, edge_weight: Tensor, all_slots: bool) -> list[Tensor]:
+        """The aggregation sequences of ``x`` over the slot graphs, and with ``reverse``
+        over their transposes (every transmitter hears the receivers that hear it, with
+        the gains they measure).
+        """
+        reference = self.edge_reference(batch)
+        forward = self.diffusion(x, batch.edge_index, edge_weight, reference, all_slots)
+        if not self.reverse:
+            return [forward]
+        flipped = batch.edge_index.flip(0)
+        return [forward, self.diffusion(x, flipped, edge_weight, reference, all_slots)]
+
     def input_features(self, batch) -> Tensor:
         """Node inputs ``[N, T, F_in]`` (each row uses only that link's own quantities)."""
         return node_inputs.node_features(batch, self.features, self.gain_scale)
@@ -265,14 +328,11 @@ class AggGNN(PowerPolicy):
         return shift.edge_reference(batch, self.gain_scale)
 
     def sequences(self, batch, all_slots: bool = False) -> Tensor:
-        """Aggregation sequences ``[N, K, F_in]`` (or ``[N, T, K, F_in]``)."""
-        return self.diffusion(
-            self.input_features(batch),
-            batch.edge_index,
-            batch.edge_weight,
-            self.edge_reference(batch),
-            all_slots=all_slots,
-        )
+        """Aggregation sequences ``[N, K, C]`` (or ``[N, T, K, C]``): ``C`` the inputs'
+        channels, then with ``reverse`` those over the transposed graphs.
+        """
+        parts = self._aggregate(batch, self.input_features(batch), batch.edge_weight, all_slots)
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
 
     def causal_matrix(self, layer: int) -> Tensor:
         """Layer ``layer`` as the ``[K * F_in, K * F_out]`` matrix of its causal filter.
@@ -364,6 +424,7 @@ class AggGNN(PowerPolicy):
             f"hidden_channels={self.hidden_channels}, kernel_size={self.kernel_size}, "
             f"readout={self.readout!r}, features={list(self.features)}, "
             f"normalization={self.diffusion.normalization!r}"
+            + (", reverse=True" if self.reverse else "")
             + ("" if self.norm is None else f", norm={self.norm!r}")
             + ")"
         )

@@ -129,6 +129,31 @@ def test_model_free_table_shows_a_baseline_only_where_it_was_logged():
     ]
 
 
+def test_train_quality_passes_fit_args_and_labels_the_variant(monkeypatch, capsys):
+    from pyg_aggnn.bench import train_quality
+
+    calls = []
+
+    def fake_run(name, args, seed, root):
+        calls.append((name, args, seed))
+        metrics = {"test/sum_rate": 1.0, "test/violation": -0.1, "test/sum_rate_wmmse_local": 2.0}
+        return {"name": name, "seconds": 1.0, "reached": 1.0, "metrics": metrics}
+
+    monkeypatch.setattr(train_quality, "run", fake_run)
+    monkeypatch.setattr(train_quality, "report", lambda *args: None)
+    fit_args = "--model.policy.init_args.features '[state, power]'"
+    main(["train_quality", "--settings", "async_m50", "--seeds", "3", "--fit-args", fit_args])
+    main(["train_quality", "--settings", "async_m50", "--label", "feedback"])
+    config = train_quality.SETTINGS["async_m50"]["AggGNN"]
+    assert calls[0] == (
+        "AggGNN",
+        [*config, "--model.policy.init_args.features", "[state, power]"],
+        3,
+    )
+    assert calls[1] == ("AggGNN, feedback", config, 0)
+    assert "| async_m50 | AggGNN, feedback | 0 |" in capsys.readouterr().out
+
+
 def test_train_quality_needs_a_checkout(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as raised:

@@ -1,3 +1,4 @@
+import math
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,27 @@ def test_lr_scheduler_steps_the_learning_rate_once_per_epoch(tmp_path):
     cli = AggGNNCLI(args=args)
     (group,) = cli.trainer.optimizers[0].param_groups
     assert group["lr"] == pytest.approx(0.01 * 0.5**2)
+
+
+def test_cosine_decay_falls_from_the_rate_to_a_hundredth_over_the_steps(tmp_path):
+    rates = []
+
+    class Rates(Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            rates.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+    args = ["--trainer.max_epochs", "3", "--trainer.default_root_dir", str(tmp_path)]
+    args += ["--data.batch_size", "4", "--data.batches_per_epoch", "3", *SMALL]
+    args += ["--model.lr", "0.01", "--model.lr_decay", "cosine"]
+    args += ["--trainer.limit_val_batches", "0", "--trainer.logger", "false"]
+    cli = AggGNNCLI(args=args, run=False)
+    cli.trainer.callbacks.append(Rates())
+    cli.trainer.fit(cli.model, cli.datamodule)
+    floor = 0.01 / 100
+    want = [floor + (0.01 - floor) * (1 + math.cos(math.pi * k / 9)) / 2 for k in range(9)]
+    assert rates == pytest.approx(want)
+    with pytest.raises(ValueError, match="lr_decay must be one of"):
+        PrimalDualModule(lr_decay="linear")
 
 
 def test_lr_scheduler_without_optimizer_is_refused(tmp_path):

@@ -8,6 +8,7 @@ from torch_geometric.data import Batch
 from lightning_modules.duals import DualVariables
 from lightning_modules.primal_dual import PrimalDualModule
 from lightning_modules.problem import PowerProblem
+from pyg_aggnn.nn import AggGNN
 from pyg_aggnn.on_air import keyed_uniform
 
 
@@ -77,6 +78,67 @@ def test_model_free_gradient_is_unbiased_against_enumeration(
     assert num_scored == 3 - warmup
     # Monte-Carlo error of 40000 draws: a few percent of the gradient's scale
     torch.testing.assert_close(got, want, atol=0.04 * want.abs().max(), rtol=0)
+
+
+def _exact_feedback_objective(policy, episode, lam, mu, warmup):
+    """The same by enumeration for a policy with feedback inputs: each action's
+    probability depends on the powers that the actions before it put on the air.
+    """
+    m, num_slots = episode.active.shape
+    active = episode.active
+    decisions = active.nonzero().tolist()
+    gains = [episode.dense_gain(t) for t in range(num_slots)]
+    total = torch.zeros((), dtype=torch.float64)
+    for bits in itertools.product((0.0, 1.0), repeat=len(decisions)):
+        action = torch.zeros(m, num_slots, dtype=torch.float64)
+        for (i, s), bit in zip(decisions, bits):
+            action[i, s] = bit
+        power = torch.zeros(m, num_slots, dtype=torch.float64)
+        for t in range(num_slots):
+            held = power[:, t - 1] if t else torch.zeros(m, dtype=torch.float64)
+            power[:, t] = torch.where(active[:, t], 2.0 * action[:, t], held)
+        prob = torch.sigmoid(policy.feedback_logits(episode, power[..., None])[..., 0])
+        chance = torch.ones((), dtype=torch.float64)
+        for (i, s), bit in zip(decisions, bits):
+            chance = chance * (prob[i, s] if bit else 1 - prob[i, s])
+        value = sum(
+            (lam * _dense_rates(gains[t], power[:, t])).sum() - mu * power[:, t].sum()
+            for t in range(warmup, num_slots)
+        )
+        total = total + chance * value
+    return total
+
+
+def test_feedback_gradient_is_unbiased_against_enumeration(dense_episode):
+    active = torch.tensor([[True, False, True], [False, True, True], [True, True, False]])
+    episode = dense_episode(m=3, num_slots=3, active=active)
+    lam, mu, warmup = torch.tensor([0.7, 1.3, 0.9], dtype=torch.float64), 0.2, 1
+    torch.manual_seed(1)
+    policy = AggGNN(
+        K=2,
+        num_layers=1,
+        hidden_channels=2,
+        kernel_size=2,
+        readout="linear",
+        features=("direct_gain", "power", "interference"),
+    ).double()
+    with torch.no_grad():  # feedback that matters: the logits move with the powers
+        policy.convs[0].weight.mul_(4.0)
+    want = _gradient(policy, _exact_feedback_objective(policy, episode, lam, mu, warmup))
+    module = PrimalDualModule(
+        policy, num_links=3, action_samples=40000, warmup_slots=warmup, seed=3
+    ).double()
+    module.duals.lam.copy_(lam)
+    module.duals.mu_power.fill_(mu)
+    loss, _ = module.primal_loss(_batch(episode))
+    got = -_gradient(policy, loss) * 2  # two scored slots
+    torch.testing.assert_close(got, want, atol=0.04 * want.abs().max(), rtol=0)
+    # crediting each decision only with the slots it is held for misses its effect on
+    # the later decisions it is fed back to
+    module.feedback = False
+    loss, _ = module.primal_loss(_batch(episode))
+    myopic = -_gradient(policy, loss) * 2
+    assert (myopic - want).abs().max() > 0.1 * want.abs().max()
 
 
 @pytest.mark.parametrize(

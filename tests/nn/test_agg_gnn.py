@@ -282,3 +282,37 @@ def test_the_layer_matrices_kept_between_decisions_follow_the_weights():
         other = AggGNN(K=4, num_layers=2, hidden_channels=3, kernel_size=3).double()
         model.load_state_dict(other.state_dict())
         torch.testing.assert_close(model.head(sequence), reference_head(other, sequence))
+
+
+def test_reverse_aggregates_over_the_transposed_graphs_too(permute):
+    data = episode(m=9, asynchronous=True)
+    torch.manual_seed(0)
+    model = AggGNN(K=4, num_layers=2, hidden_channels=3, kernel_size=3, reverse=True).double()
+    assert model.in_channels == 4 and model.convs[0].in_channels == 4
+    sequence = model.sequences(data, all_slots=True)  # [m, T, K, 2 F]
+    inputs = model.input_features(data)
+    # dense reference: every transmitter j hears the receivers i that hear it, weights
+    # w_ij = log(1 + S_ij / eta0), scaled by 1 / (1 + sum_i w_ij)
+    src, dst = data.edge_index
+    eta0 = float(data.eta0)
+    state = torch.zeros(9, 4, 2, dtype=torch.float64)
+    for t in range(data.num_slots):
+        w = torch.zeros(9, 9, dtype=torch.float64)
+        w[dst, src] = torch.log1p(data.edge_weight[:, t] / eta0)
+        heard = w.t()  # [transmitter, receiver]
+        scale = 1.0 / (1.0 + heard.sum(1))
+        new = torch.zeros_like(state)
+        new[:, 0] = inputs[:, t]
+        for k in range(1, 4):
+            new[:, k] = (scale[:, None] * heard) @ state[:, k - 1]
+        state = new
+        torch.testing.assert_close(sequence[:, t, :, 2:], state)
+    forward = AggGNN(K=4, num_layers=1, hidden_channels=1, kernel_size=3).double()
+    torch.testing.assert_close(sequence[..., :2], forward.sequences(data, all_slots=True))
+    torch.testing.assert_close(model.logits(data), reference_head(model, sequence[:, -1]))
+    # still permutation equivariant
+    perm = torch.randperm(9, generator=torch.Generator().manual_seed(1))
+    out = model.logits(data, all_slots=True)
+    torch.testing.assert_close(model.logits(permute(data, perm), all_slots=True), out[perm])
+    with pytest.raises(ValueError, match="reverse must be a bool"):
+        AggGNN(reverse="yes")

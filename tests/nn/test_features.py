@@ -47,3 +47,27 @@ def test_check_features_messages():
         features.check_features("state")
     with pytest.raises(ValueError, match=r"features must be one of \['state'"):
         features.check_features(["speed"])
+
+
+def test_leakage_against_dense_reference():
+    episode = AdHoc(7, eta0=0.02).episode(4, seed=3, dtype=torch.float64)
+    out = features.node_features(episode, ["direct_gain", "leakage"])[..., 1]
+    src, dst = episode.edge_index
+    for t in range(4):
+        gain = torch.zeros(7, 7, dtype=torch.float64)
+        gain[dst, src] = episode.edge_gain[:, t]  # [victim, sender]
+        gain.fill_diagonal_(0.0)
+        heard = gain * (gain >= 0.02)  # the pairs above the threshold
+        caused = (heard.square() / episode.noise_power[:, None]).sum(0)  # over victims
+        torch.testing.assert_close(out[:, t], torch.log1p(episode.max_power * caused))
+    assert bool((out > 0).any())
+    # what link 0 causes, not what it receives
+    changed = episode.clone()
+    incoming = (dst == 0) & (src != 0)
+    changed.edge_gain[incoming] *= 3.0
+    after = features.node_features(changed, ["leakage"])[..., 0]
+    torch.testing.assert_close(after[0], out[0])
+    with pytest.raises(ValueError, match="'leakage' needs the links' outgoing gains"):
+        features.local_features(
+            ["leakage"], episode.x, episode.direct_gain, episode.active, episode.link_weight, 1.0
+        )
