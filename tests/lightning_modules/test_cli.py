@@ -142,20 +142,26 @@ def test_lr_scheduler_steps_the_learning_rate_once_per_epoch(tmp_path):
     assert group["lr"] == pytest.approx(0.01 * 0.5**2)
 
 
-def test_cosine_decay_falls_from_the_rate_to_a_hundredth_over_the_steps(tmp_path):
+def _rates_during_fit(tmp_path, epochs: int, batches: int, schedule: list[str]) -> list[float]:
+    """Adam's rate at the start of every training batch of a small fit."""
     rates = []
 
     class Rates(Callback):
         def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
             rates.append(trainer.optimizers[0].param_groups[0]["lr"])
 
-    args = ["--trainer.max_epochs", "3", "--trainer.default_root_dir", str(tmp_path)]
-    args += ["--data.batch_size", "4", "--data.batches_per_epoch", "3", *SMALL]
-    args += ["--model.lr", "0.01", "--model.lr_decay", "cosine"]
+    args = ["--trainer.max_epochs", str(epochs), "--trainer.default_root_dir", str(tmp_path)]
+    args += ["--data.batch_size", "4", "--data.batches_per_epoch", str(batches), *SMALL]
+    args += ["--model.lr", "0.01", *schedule]
     args += ["--trainer.limit_val_batches", "0", "--trainer.logger", "false"]
     cli = AggGNNCLI(args=args, run=False)
     cli.trainer.callbacks.append(Rates())
     cli.trainer.fit(cli.model, cli.datamodule)
+    return rates
+
+
+def test_cosine_decay_falls_from_the_rate_to_a_hundredth_over_the_steps(tmp_path):
+    rates = _rates_during_fit(tmp_path, 3, 3, ["--model.lr_decay", "cosine"])
     floor = 0.01 / 100
     want = [floor + (0.01 - floor) * (1 + math.cos(math.pi * k / 9)) / 2 for k in range(9)]
     assert rates == pytest.approx(want)
@@ -170,19 +176,7 @@ def test_lr_scheduler_without_optimizer_is_refused(tmp_path):
 
 
 def test_lr_warmup_rises_from_a_tenth_to_the_rate_over_its_epochs(tmp_path):
-    rates = []
-
-    class Rates(Callback):
-        def on_train_epoch_start(self, trainer, pl_module):
-            rates.append(trainer.optimizers[0].param_groups[0]["lr"])
-
-    args = ["--trainer.max_epochs", "6", "--trainer.default_root_dir", str(tmp_path)]
-    args += ["--data.batch_size", "4", "--data.batches_per_epoch", "1", *SMALL]
-    args += ["--model.lr", "0.01", "--model.lr_warmup_epochs", "4"]
-    args += ["--trainer.limit_val_batches", "0", "--trainer.logger", "false"]
-    cli = AggGNNCLI(args=args, run=False)
-    cli.trainer.callbacks.append(Rates())
-    cli.trainer.fit(cli.model, cli.datamodule)
+    rates = _rates_during_fit(tmp_path, 6, 1, ["--model.lr_warmup_epochs", "4"])
     assert rates == pytest.approx([0.001, 0.00325, 0.0055, 0.00775, 0.01, 0.01])
     with pytest.raises(ValueError, match="lr_warmup_epochs"):
         PrimalDualModule(lr_warmup_epochs=-1)

@@ -57,6 +57,23 @@ def _gradient(policy, value):
     return torch.cat([p.grad.reshape(-1).clone() for p in policy.parameters()])
 
 
+def _module_with_duals(policy, lam, mu, warmup):
+    """A module drawing 40,000 actions per episode, with the duals ``lam`` and ``mu``."""
+    module = PrimalDualModule(
+        policy, num_links=3, action_samples=40000, warmup_slots=warmup, seed=3
+    ).double()
+    module.duals.lam.copy_(lam)
+    module.duals.mu_power.fill_(mu)
+    return module
+
+
+def _estimated_gradient(module, episode):
+    """The ascent direction of the module's loss on ``episode`` (3 slots), per scored slot
+    summed as the exact objective is."""
+    loss, _ = module.primal_loss(_batch(episode))
+    return -_gradient(module.policy, loss) * (3 - module.warmup_slots)
+
+
 @pytest.mark.parametrize("asynchronous", [False, True])
 def test_model_free_gradient_is_unbiased_against_enumeration(
     tiny_policy, dense_episode, asynchronous
@@ -68,14 +85,8 @@ def test_model_free_gradient_is_unbiased_against_enumeration(
     lam, mu, warmup = torch.tensor([0.7, 1.3, 0.9], dtype=torch.float64), 0.2, 1
     policy = tiny_policy(dtype=torch.float64)
     want = _gradient(policy, _exact_objective(policy, episode, lam, mu, warmup))
-    module = PrimalDualModule(
-        policy, num_links=3, action_samples=40000, warmup_slots=warmup, seed=3
-    ).double()
-    module.duals.lam.copy_(lam)
-    module.duals.mu_power.fill_(mu)
-    loss, _ = module.primal_loss(_batch(episode))
-    got = -_gradient(policy, loss) * (num_scored := 2)
-    assert num_scored == 3 - warmup
+    module = _module_with_duals(policy, lam, mu, warmup)
+    got = _estimated_gradient(module, episode)
     # Monte-Carlo error of 40000 draws: a few percent of the gradient's scale
     torch.testing.assert_close(got, want, atol=0.04 * want.abs().max(), rtol=0)
 
@@ -125,19 +136,13 @@ def test_feedback_gradient_is_unbiased_against_enumeration(dense_episode):
     with torch.no_grad():  # feedback that matters: the logits move with the powers
         policy.convs[0].weight.mul_(4.0)
     want = _gradient(policy, _exact_feedback_objective(policy, episode, lam, mu, warmup))
-    module = PrimalDualModule(
-        policy, num_links=3, action_samples=40000, warmup_slots=warmup, seed=3
-    ).double()
-    module.duals.lam.copy_(lam)
-    module.duals.mu_power.fill_(mu)
-    loss, _ = module.primal_loss(_batch(episode))
-    got = -_gradient(policy, loss) * 2  # two scored slots
+    module = _module_with_duals(policy, lam, mu, warmup)
+    got = _estimated_gradient(module, episode)
     torch.testing.assert_close(got, want, atol=0.04 * want.abs().max(), rtol=0)
     # crediting each decision only with the slots it is held for misses its effect on
     # the later decisions it is fed back to
     module.feedback = False
-    loss, _ = module.primal_loss(_batch(episode))
-    myopic = -_gradient(policy, loss) * 2
+    myopic = _estimated_gradient(module, episode)
     assert (myopic - want).abs().max() > 0.1 * want.abs().max()
 
 
