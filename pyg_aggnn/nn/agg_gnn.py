@@ -120,7 +120,10 @@ class AggGNN(PowerPolicy):
             \mathbf{Z}^{\leftarrow}_{t-1}[:, k-1]` with :math:`\hat S^{\leftarrow}_{ji}(t) =
             c^{\leftarrow}_j(t) w_{ij}(t)` and :math:`c^{\leftarrow}_j = \rho(\sum_i w_{ij})`:
             every transmitter hears, one hop per slot, the receivers that hear it, with the
-            gains they measure (one more exchange per slot, in the other direction). This
+            gains they measure (one more exchange per slot, in the other direction, over
+            the same edges: an awake transmitter above the threshold hears the receiver
+            whether that receiver's own link is awake or not, as in the exchanges of the
+            distributed WMMSE baselines). This
             is the direction of what a distributed WMMSE's transmitter update uses (its
             victims' states, weighted by the gains to them); the CNN reads the ``2 F_in``
             channels of both sequences. (default: :obj:`False`)
