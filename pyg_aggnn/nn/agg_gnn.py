@@ -296,7 +296,7 @@ class AggGNN(PowerPolicy):
         it: what :func:`~pyg_aggnn.on_air.allocate` needs to roll the policy out).
         """
         self.check_batch(batch)
-        num_nodes, num_slots, samples = power.shape
+        samples = power.size(-1)
         count = None if slot is None else slot + 1
         x = node_inputs.sample_features(batch, self.features, power, self.gain_scale, count)
         edge_weight = batch.edge_weight if slot is None else batch.edge_weight[:, :count]
