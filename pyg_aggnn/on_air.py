@@ -149,6 +149,10 @@ def allocate(
 ) -> OnAir:
     """The powers ``policy`` puts on the air at every slot of a (batched) episode.
 
+    A policy with feedback inputs (``policy.feedback``, see
+    :data:`~pyg_aggnn.nn.features.FEEDBACK_FEATURES`) is rolled out slot by slot: every
+    sample decides at slot ``t`` from the powers its own draws put on the air before.
+
     Args:
         policy: a :class:`~pyg_aggnn.nn.PowerPolicy`.
         batch: a (batched) :class:`~pyg_aggnn.data.WirelessEpisode`.
