@@ -55,6 +55,8 @@ class BaselineComparison:
             (default: ``None``, none known).
         calibration_size: how many of them calibrate a price (default:
             :data:`CALIBRATION_EPISODES`).
+        warmup_slots: leading slots the evaluation does not score, left out of the
+            calibration's mean power as well (default: ``0``; the module passes its own).
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class BaselineComparison:
         seed: int = 0,
         training_episodes: Callable[[int], Sequence] | None = None,
         calibration_size: int = CALIBRATION_EPISODES,
+        warmup_slots: int = 0,
     ):
         self.baselines = None if baselines is None else dict(baselines)
         self.num_exchanges = check_positive_int("num_exchanges", num_exchanges)
@@ -74,6 +77,7 @@ class BaselineComparison:
         self.seed = seed
         self.training_episodes = training_episodes
         self.calibration_size = check_positive_int("calibration_size", calibration_size)
+        self.warmup_slots = check_positive_int("warmup_slots", warmup_slots, minimum=0)
         self._cache: dict[tuple, dict[str, Tensor]] = {}
 
     #: The papers' baselines and two references
@@ -97,6 +101,7 @@ class BaselineComparison:
                 self.update_every,
                 self.neighbours_only,
                 self.calibration(),
+                self.warmup_slots,
             )
         else:
             self._calibrate_prices()
@@ -125,4 +130,4 @@ class BaselineComparison:
         ]
         episodes = self.calibration() if pending else None
         for baseline in pending if episodes is not None else ():
-            calibrate_price(baseline, episodes)
+            calibrate_price(baseline, episodes, warmup_slots=self.warmup_slots)

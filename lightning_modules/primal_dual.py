@@ -279,6 +279,7 @@ class PrimalDualModule(LightningModule):
             update_every=self.baseline_update_every,
             neighbours_only=self.problem.neighbours_only,
             seed=self.seed,
+            warmup_slots=self.warmup_slots,
         )
         # sized once: here when the network is known, else by setup or the first batch
         self.duals = DualVariables(

@@ -54,13 +54,16 @@ def calibrate_price(
     rtol: float = 1e-2,
     max_iters: int = 60,
     seed: int = 0,
+    warmup_slots: int = 0,
 ) -> float:
     r"""Set the fixed price of ``baseline`` (a ``WMMSE(budget="price")``) offline, so that
     its mean total power on ``episodes`` meets the budget on average.
 
     The price :math:`\mu \ge 0` is one scalar, like a learned weight: with
     :math:`\bar P(\mu)` the total power :math:`\mathbf{1}^T \mathbf{p}(t)` of the policy at
-    price :math:`\mu`, averaged over every network and slot of ``episodes``, and
+    price :math:`\mu`, averaged over every network and every scored slot
+    :math:`t \ge` ``warmup_slots`` of ``episodes`` (the slots a learned policy's budget
+    constraint and every evaluation count), and
     :math:`\bar P_{\max}` the mean budget ``p_max_total``,
 
     .. math::
@@ -81,6 +84,10 @@ def calibrate_price(
         max_iters: most bisection steps (default: ``60``).
         seed: seed of the random stream of the policy (``init="random"``), the same at
             every price (default: ``0``).
+        warmup_slots: leading slots left out of the mean power, as in the evaluation
+            the price is calibrated for (default: ``0``). In an asynchronous setting the
+            early slots, when many links have not woken yet, draw less power than the
+            scored ones: a price calibrated over them overspends the budget there.
 
     Returns:
         The calibrated price, also stored in ``baseline.price``.
@@ -90,7 +97,13 @@ def calibrate_price(
     rtol = check_positive("rtol", rtol)
     max_iters = check_positive_int("max_iters", max_iters)
     seed = check_positive_int("seed", seed, minimum=0)
+    warmup_slots = check_positive_int("warmup_slots", warmup_slots, minimum=0)
     batch = _as_batch(episodes)
+    num_slots = batch.direct_gain.size(1)
+    if warmup_slots >= num_slots:
+        raise ValueError(
+            f"warmup_slots must be smaller than the episodes' {num_slots} slots, got {warmup_slots}"
+        )
     vector, num_graphs = batch_vector(batch)
     graph, _ = resolve_batch(batch.num_nodes, vector, num_graphs, batch.direct_gain.device)
     budget = per_graph("p_max_total", batch.p_max_total, num_graphs, batch.direct_gain)  # [B]
@@ -102,7 +115,7 @@ def calibrate_price(
         baseline.price = price
         power = baseline(batch, generator=torch.Generator().manual_seed(seed))  # [N, T]
         slack = physics._power_budget_slack(power, budget, vector, num_graphs)  # [B, T]
-        return mean_budget - float(slack.mean())
+        return mean_budget - float(slack[:, warmup_slots:].mean())
 
     if mean_power(0.0) <= mean_budget:
         return 0.0

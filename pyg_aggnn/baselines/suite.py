@@ -74,6 +74,7 @@ def default_baselines(
     update_every: int = 1,
     neighbours_only: bool = False,
     calibration: Sequence | None = None,
+    warmup_slots: int = 0,
 ) -> dict[str, Baseline]:
     """The papers' baselines and two references:
 
@@ -104,16 +105,21 @@ def default_baselines(
             ``False``).
         calibration: training episodes that ``wmmse_local``'s price is calibrated on
             (default: ``None``, no ``wmmse_local``).
+        warmup_slots: leading slots the evaluation does not score, left out of the
+            calibration's mean power too (default: ``0``; see
+            :func:`~pyg_aggnn.baselines.calibrate_price`).
     """
     every = update_every
     wmmse = dict(mode="distributed", num_iters=num_exchanges, update_every=every)
     baselines: dict[str, Baseline] = {"wmmse": WMMSE(budget="scale", **wmmse)}
     if calibration is not None:
         local = WMMSE(budget="price", **wmmse)
-        calibrate_price(local, calibration)
+        calibrate_price(local, calibration, warmup_slots=warmup_slots)
         baselines["wmmse_local"] = local
         if not all(bool(episode.active.all()) for episode in calibration):
-            baselines["wmmse_local_awake"] = wmmse_local_awake(num_exchanges, calibration)
+            baselines["wmmse_local_awake"] = wmmse_local_awake(
+                num_exchanges, calibration, warmup_slots
+            )
     if max_links <= BINARY_MAX_LINKS:
         baselines["binary"] = BinaryBound(
             neighbours_only=neighbours_only,
@@ -127,10 +133,11 @@ def default_baselines(
     return baselines
 
 
-def wmmse_local_awake(num_exchanges: int, calibration: Sequence) -> WMMSE:
+def wmmse_local_awake(num_exchanges: int, calibration: Sequence, warmup_slots: int = 0) -> WMMSE:
     """The fixed-price WMMSE under a learned policy's wake constraint: ``num_exchanges``
     local iterations at every slot its link is awake, silent before the first, the
-    price calibrated on ``calibration`` under that constraint.
+    price calibrated on ``calibration`` under that constraint, over the slots from
+    ``warmup_slots`` on.
     """
     awake = WMMSE(
         budget="price",
@@ -139,7 +146,7 @@ def wmmse_local_awake(num_exchanges: int, calibration: Sequence) -> WMMSE:
         update_every=1,
         when_active=True,
     )
-    calibrate_price(awake, calibration)
+    calibrate_price(awake, calibration, warmup_slots=warmup_slots)
     return awake
 
 
@@ -150,6 +157,7 @@ def baseline_suite(
     max_links: int | None = None,
     neighbours_only: bool = False,
     calibration: Sequence | None = None,
+    warmup_slots: int = 0,
 ) -> dict[str, Baseline]:
     """Build the named baselines, configured as in the papers.
 
@@ -182,6 +190,8 @@ def baseline_suite(
             never the evaluation episodes) that ``wmmse_local``'s price is calibrated
             on (default: ``None``; needed when ``wmmse_local`` is named without the
             other defaults).
+        warmup_slots: leading slots the evaluation does not score, left out of the
+            priced baselines' calibration (default: ``0``).
     """
     unknown = [name for name in names if name not in BASELINES]
     if unknown:
@@ -200,6 +210,7 @@ def baseline_suite(
         every,
         neighbours_only,
         calibration if priced else None,
+        warmup_slots,
     )
     limit = MAX_LINKS if not defaults else EXHAUSTIVE_MAX_LINKS
     suite: dict[str, Baseline] = {}
@@ -207,7 +218,7 @@ def baseline_suite(
         if name in papers:
             suite[name] = papers[name]
         elif name == "wmmse_local_awake" and not defaults:  # named in a synchronous setting
-            suite[name] = wmmse_local_awake(exchanges, calibration)
+            suite[name] = wmmse_local_awake(exchanges, calibration, warmup_slots)
         elif name == "wmmse_central":
             suite[name] = WMMSE("centralized", budget="scale", update_every=every)
         elif name == "strongest":

@@ -27,6 +27,12 @@ names the variant in the rows, e.g. the continuous policy:
     pyg-aggnn bench train_quality --settings m25 --models AggGNN --seeds 0 1 2 \
         --fit-args "--model.distribution truncated_normal" --label truncated_normal
 
+``--rebaseline`` re-evaluates the priced baselines of a report's rows on their test
+episodes (e.g. after a change of their calibration), checking that every other
+baseline comes back equal, and rewrites the report:
+
+    pyg-aggnn bench train_quality --rebaseline docs/results/model_free_seeds.json
+
 ``--suite model_based`` instead trains every shipped model-based config (WCGCN and MLP,
 ``configs/wcgcn/*.yaml`` and ``configs/mlp_gaussian_ic_k10.yaml``) at its own default
 budget on each seed and reports the test sum rate in % of the centralized WMMSE (100
@@ -53,6 +59,7 @@ from lightning.pytorch import Callback
 
 from lightning_modules.callbacks import StallDetector
 from lightning_modules.cli import AggGNNCLI
+from pyg_aggnn.baselines.suite import BASELINES, PRICED_BASELINES
 
 #: The shipped configs, read from the working directory (a checkout of the repository).
 CONFIGS = Path("configs")
@@ -132,6 +139,60 @@ def run(name: str, args: list[str], seed: int, root: Path) -> dict:
         "steps": cli.trainer.global_step,
         "stalled_at": None if detector is None else detector.stalled_at,
     }
+
+
+def test_baselines(args: list[str], seed: int, root: Path) -> dict[str, float]:
+    """The test metrics of a config on one seed without training: the baselines' numbers
+    of :func:`run`'s test, on the same episodes (the policy's are those of its
+    initialisation and are not used).
+    """
+    argv = [*args, "--seed_everything", str(seed), "--model.seed", str(seed)]
+    argv += ["--trainer.default_root_dir", str(root), "--trainer.enable_progress_bar", "false"]
+    argv += ["--torch_threads", "1"]
+    cli = AggGNNCLI(args=argv, run=False)
+    cli.trainer.test(cli.model, cli.datamodule, verbose=False)
+    return {k: float(v) for k, v in cli.trainer.callback_metrics.items()}
+
+
+def _baseline_of(key: str) -> str | None:
+    """The baseline a ``test/<metric>_<baseline>`` key belongs to (``None``: the policy's)."""
+    names = sorted(BASELINES, key=len, reverse=True)  # wmmse_local_awake before wmmse
+    return next((b for b in names if key.startswith("test/") and key.endswith(f"_{b}")), None)
+
+
+def rebaseline(rows: list[dict], root: Path, atol: float = 1e-6) -> list[dict]:
+    """Re-evaluate the priced baselines (:data:`PRICED_BASELINES`) of every row on its
+    setting's test episodes, e.g. after a change of their calibration, keeping the
+    policy's numbers. The other baselines are evaluated too and must come back equal
+    (within ``atol``, relative): the proof that the episodes and scored slots are the
+    row's; a row whose model is not one of its setting's shipped configs, or whose
+    other baselines differ, raises a ``ValueError`` naming it.
+    """
+    fresh: dict[tuple, dict[str, float]] = {}
+    for row in rows:
+        model = row["name"].split(",")[0]
+        configs = SETTINGS.get(row["setting"], {})
+        if model not in configs:
+            raise ValueError(
+                f"row {row['setting']!r}/{row['name']!r}: its model {model!r} is not one "
+                f"of the setting's configs {list(configs)}"
+            )
+        key = (row["setting"], model, row["seed"])
+        if key not in fresh:
+            fresh[key] = test_baselines(configs[model], row["seed"], root / row["setting"])
+        new = fresh[key]
+        for name, value in new.items():
+            baseline = _baseline_of(name)
+            if baseline is None or baseline in PRICED_BASELINES:
+                continue
+            old = row["metrics"].get(name)
+            if old is None or abs(old - value) > atol * max(1.0, abs(old)):
+                raise ValueError(
+                    f"row {row['setting']!r}/{row['name']!r} seed {row['seed']}: {name} is "
+                    f"{value} on re-evaluation, {old} in the row; not the row's episodes"
+                )
+        row["metrics"].update({k: v for k, v in new.items() if _baseline_of(k) in PRICED_BASELINES})
+    return rows
 
 
 def model_based(configs: list[str], seeds: list[int], root: Path, out: str | None) -> None:
@@ -287,12 +348,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--table", nargs="+", default=None, help="print the Markdown table of these JSON files"
     )
+    parser.add_argument(
+        "--rebaseline",
+        default=None,
+        metavar="JSON",
+        help="re-evaluate the priced baselines (wmmse_local, wmmse_local_awake) of the "
+        "model-free rows of this report on their test episodes, rewrite it, print the table",
+    )
     args = parser.parse_args(argv)
     if not args.table and not CONFIGS.is_dir():
         parser.error(f"no {CONFIGS}/ folder here ({Path.cwd()}): run it from a checkout's root")
     if args.table:
         rows = [row for path in args.table for row in json.loads(Path(path).read_text())]
         print(model_free_markdown(rows) if "setting" in rows[0] else markdown(rows))
+        return
+    if args.rebaseline:
+        path = Path(args.rebaseline)
+        rows = rebaseline(json.loads(path.read_text()), Path(args.root))
+        path.write_text(json.dumps(rows, indent=1))
+        print(model_free_markdown(rows))
         return
     print(f"torch {torch.__version__}, 1 thread per process, CPU")
     if args.suite == "model_based":

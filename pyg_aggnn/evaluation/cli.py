@@ -229,6 +229,7 @@ def run_evaluation(args: argparse.Namespace) -> tuple[dict, dict[str, Any]]:
             max_links=max_links,
             neighbours_only=args.neighbours_only,
             calibration=calibration,
+            warmup_slots=warmup,
         )
         methods.update({n: BaselineAllocator(b, seed=args.seed) for n, b in suite.items()})
         print(

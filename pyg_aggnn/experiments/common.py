@@ -191,6 +191,7 @@ def evaluate_methods(
         update_every=update_every,
         max_links=max(e.num_nodes for e in episodes),
         calibration=calibration,
+        warmup_slots=warmup,
     )
     methods.update({name: BaselineAllocator(b) for name, b in suite.items()})
     return evaluate(methods, episodes, warmup_slots=warmup, device=ctx.device)

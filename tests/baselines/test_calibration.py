@@ -5,7 +5,7 @@ from torch_geometric.data import Batch
 from pyg_aggnn.baselines import WMMSE, calibrate_price
 from pyg_aggnn.data.online import simulate
 from pyg_aggnn.data.seeding import Stream, keyed_generator
-from pyg_aggnn.wireless import AdHoc
+from pyg_aggnn.wireless import AdHoc, RandomSubsets
 
 
 def _stream(scenario, stream, count, num_slots=4, seed=0):
@@ -40,6 +40,27 @@ def test_meets_the_budget_on_average_not_per_slot(m):
     assert float(held_out.mean() / budget.mean()) == pytest.approx(1.0, abs=0.1)
 
 
+def test_counts_only_the_scored_slots():
+    # asleep links are silent until they first wake: the early slots spend less, and a
+    # price calibrated over them overspends the budget on the slots that are scored
+    scenario = AdHoc(num_links=12, activation=RandomSubsets(4))
+    training = _stream(scenario, Stream.TRAIN, 16, num_slots=8)
+    warmup = 4
+
+    def awake():
+        return WMMSE("distributed", num_iters=3, budget="price", when_active=True)
+
+    everywhere, scored = awake(), awake()
+    calibrate_price(everywhere, training, rtol=1e-3)
+    calibrate_price(scored, training, rtol=1e-3, warmup_slots=warmup)
+    totals, budget = _totals(scored, training)
+    assert 1 - 1e-3 <= float(totals[:, warmup:].mean() / budget.mean()) <= 1.0
+    early, _ = _totals(everywhere, training)
+    assert float(early[:, warmup:].mean() / budget.mean()) > 1.0  # over on the scored slots
+    assert float(early.mean() / budget.mean()) <= 1.0
+    assert scored.price > everywhere.price
+
+
 def test_is_zero_when_the_free_policy_meets_the_budget():
     episodes = [AdHoc(num_links=5, p_max_total=50.0).episode(3, seed=s) for s in range(4)]
     policy = WMMSE("distributed", budget="price", price=1.0)
@@ -66,3 +87,6 @@ def test_bad_arguments():
             calibrate_price(WMMSE(budget="price"), episodes, **kwargs)
     with pytest.raises(ValueError, match="episodes"):
         calibrate_price(WMMSE(budget="price"), [])
+    for warmup in (-1, 2):  # the episodes have 2 slots
+        with pytest.raises(ValueError, match="warmup_slots"):
+            calibrate_price(WMMSE(budget="price"), episodes, warmup_slots=warmup)

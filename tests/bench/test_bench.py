@@ -154,6 +154,48 @@ def test_train_quality_passes_fit_args_and_labels_the_variant(monkeypatch, capsy
     assert "| async_m50 | AggGNN, feedback | 0 |" in capsys.readouterr().out
 
 
+def test_rebaseline_replaces_the_priced_baselines_only(monkeypatch, tmp_path, capsys):
+    import json
+
+    from pyg_aggnn.bench import train_quality
+
+    def metrics(local, awake, equal=0.5):
+        return {
+            "test/sum_rate": 1.0,
+            "test/violation": -0.1,
+            "test/sum_rate_wmmse_local": local,
+            "test/violation_wmmse_local_awake": awake - 1.0,
+            "test/sum_rate_wmmse_local_awake": awake,
+            "test/sum_rate_equal": equal,
+        }
+
+    fresh = metrics(2.0, 1.25)
+    fresh["test/sum_rate"] = 0.1  # the untrained policy's: not taken
+    calls = []
+
+    def fake_test(args, seed, root):
+        calls.append((args, seed))
+        return dict(fresh)
+
+    monkeypatch.setattr(train_quality, "test_baselines", fake_test)
+    rows = [
+        {"setting": "async_m50", "name": "AggGNN, a variant", "seed": 1, "metrics": metrics(3, 4)},
+        {"setting": "async_m50", "name": "AggGNN", "seed": 1, "metrics": metrics(3, 4)},
+    ]
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(rows))
+    main(["train_quality", "--rebaseline", str(path)])
+    assert "| async_m50 | AggGNN, a variant | 1 |" in capsys.readouterr().out
+    assert calls == [(train_quality.SETTINGS["async_m50"]["AggGNN"], 1)]  # once per run key
+    for row in json.loads(path.read_text()):
+        assert row["metrics"] == metrics(2.0, 1.25)  # the policy's own numbers kept
+    rows[0]["metrics"]["test/sum_rate_equal"] = 0.6  # not the row's episodes
+    with pytest.raises(ValueError, match="sum_rate_equal"):
+        train_quality.rebaseline(rows, tmp_path)
+    with pytest.raises(ValueError, match="not one of the setting's configs"):
+        train_quality.rebaseline([{**rows[1], "name": "WCGCN"}], tmp_path)
+
+
 def test_train_quality_needs_a_checkout(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as raised:

@@ -83,3 +83,31 @@ def test_local_wmmse_is_calibrated_once_on_training_episodes():
     given = BaselineComparison({"mine": WMMSE(budget="price")}, training_episodes=episodes)
     given.metrics(problem, batch, scored, key=(0,))
     assert given.baselines["mine"].price is not None
+
+
+def test_prices_are_calibrated_on_the_scored_slots_of_the_module():
+    from lightning_modules import PrimalDualModule
+    from lightning_modules.datamodule import WirelessDataModule
+    from pyg_aggnn.baselines import calibrate_price
+    from pyg_aggnn.nn import AggGNN
+    from pyg_aggnn.wireless import RandomSubsets
+
+    data = WirelessDataModule(
+        scenario=AdHoc(8, activation=RandomSubsets(4)), num_slots=6, seed=1, val_size=2
+    )
+    module = PrimalDualModule(AggGNN(K=3), warmup_slots=3)
+    assert module.comparison.warmup_slots == 3
+    module.comparison.training_episodes = data.training_episodes
+    batch = Batch.from_data_list(data._split("val"))
+    module.comparison.metrics(PowerProblem(), batch, scored_slots(batch, 3), key=(0,))
+    episodes = data.training_episodes(module.comparison.calibration_size)
+    for name in ("wmmse_local", "wmmse_local_awake"):
+        baseline = module.comparison.baselines[name]
+        twin = WMMSE(
+            **{k: getattr(baseline, k) for k in ("mode", "num_iters", "update_every")},
+            budget="price",
+            when_active=baseline.when_active,
+        )
+        assert baseline.price > 0
+        assert calibrate_price(twin, episodes, warmup_slots=3) == baseline.price
+        assert calibrate_price(twin, episodes) != baseline.price
