@@ -11,6 +11,7 @@ compressed, receiver-normalised shift weights as the Agg-GNN; a subclass overrid
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -22,7 +23,7 @@ from pyg_aggnn.nn import features as node_inputs
 from pyg_aggnn.nn import shift
 from pyg_aggnn.nn.policy import PowerPolicy
 
-__all__ = ["SnapshotPolicy", "SlotGraph", "EDGE_FEATURES", "reverse_edges"]
+__all__ = ["SnapshotPolicy", "SlotGraph", "EDGE_FEATURES", "reverse_edges", "candidate_reverse"]
 
 EDGE_FEATURES = ("gain", "reverse_gain", "shift")
 
@@ -70,6 +71,34 @@ def reverse_edges(edge_index: Tensor, num_nodes: int, edges: Tensor | None = Non
     found = key[pos] == want
     index = pos if order is None else order[pos]
     return torch.where(found, index, -1)
+
+
+#: ``id(edge_index) -> (weak reference, version, num_nodes, reverse index)``
+_REVERSE: dict[int, tuple] = {}
+
+
+def candidate_reverse(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """:func:`reverse_edges` of every candidate edge, kept while ``edge_index`` lives
+    unchanged.
+
+    An episode's candidate pairs are fixed (they come from its geometry), so the lookup
+    is the same at every slot: it is done once per episode, and every decision on that
+    episode reuses it. The entry is dropped with the tensor, and not used once the
+    tensor was modified in place (its version counter moved); inference-mode tensors,
+    which have no version counter, are looked up every time.
+    """
+    try:
+        version = edge_index._version
+    except RuntimeError:  # an inference tensor
+        return reverse_edges(edge_index, num_nodes)
+    key = id(edge_index)
+    entry = _REVERSE.get(key)
+    if entry is not None and entry[0]() is edge_index and entry[1:3] == (version, num_nodes):
+        return entry[3]
+    result = reverse_edges(edge_index, num_nodes)
+    ref = weakref.ref(edge_index, lambda _, key=key: _REVERSE.pop(key, None))
+    _REVERSE[key] = (ref, version, num_nodes, result)
+    return result
 
 
 class SnapshotPolicy(PowerPolicy):
@@ -123,7 +152,8 @@ class SnapshotPolicy(PowerPolicy):
         x = x.transpose(0, 1).reshape(count * num_nodes, -1)  # slot-major
 
         edge_index = batch.edge_index
-        reference = shift.node_reference(batch, self.gain_scale)[edge_index[1]]  # [E]
+        # [E], or 0-dim when every receiver has the same one (no per-edge pass)
+        reference = shift.edge_reference(batch, self.gain_scale)
         raw = batch.edge_weight[:, slots].to(x.dtype)  # [E, S]
         weight = None
         if self.uses_shift_weights or "shift" in self.edge_features:
@@ -134,23 +164,33 @@ class SnapshotPolicy(PowerPolicy):
         if not self.self_loops:
             keep &= (edge_index[0] != edge_index[1])[:, None]
         slot, edge = keep.t().nonzero(as_tuple=True)  # sorted by slot, then edge
-        offset = slot * num_nodes
-        graph_edges = edge_index[:, edge] + offset
+        graph_edges = torch.stack(
+            [edge_index[0].index_select(0, edge), edge_index[1].index_select(0, edge)]
+        )
+        if count > 1:
+            graph_edges += slot * num_nodes
+        if count == 1:
+            at, raw_flat = edge, raw[:, 0]
+        else:  # entry (edge, slot) of a contiguous [E, S]
+            at, raw_flat = edge * count + slot, raw.contiguous().view(-1)
+        flat = None if weight is None else weight[:, 0] if count == 1 else weight.reshape(-1)
+        edge_reference = reference.index_select(0, edge) if reference.dim() else reference
         attrs = []
         for name in self.edge_features:
             if name == "gain":
-                attrs.append(shift.compress_gain(raw[edge, slot], reference[edge]))
+                gain = raw_flat.index_select(0, at)
+                attrs.append(shift.compress_gain(gain, edge_reference))
             elif name == "shift":
-                attrs.append(weight[edge, slot])
+                attrs.append(flat.index_select(0, at))
             else:
-                rev = reverse_edges(edge_index, num_nodes, edge)
+                rev = candidate_reverse(edge_index, num_nodes).index_select(0, edge)
                 # one gather from the flat [E, T] gains: entry (rev, first slot + slot)
-                flat = rev.clamp_min(0) * batch.edge_gain.size(1) + (slots.start + slot)
-                gain = batch.edge_gain.reshape(-1)[flat].to(x.dtype)
+                entry = rev.clamp_min(0) * batch.edge_gain.size(1) + (slots.start + slot)
+                gain = batch.edge_gain.reshape(-1).index_select(0, entry).to(x.dtype)
                 gain = torch.where(rev >= 0, gain, 0.0)
-                attrs.append(shift.compress_gain(gain, reference[edge]))
+                attrs.append(shift.compress_gain(gain, edge_reference))
         edge_attr = torch.stack(attrs, dim=1) if attrs else None
-        edge_weight = None if weight is None else weight[edge, slot]
+        edge_weight = None if flat is None else flat.index_select(0, at)
         return SlotGraph(x, graph_edges, edge_weight, edge_attr, count * num_nodes)
 
     def snapshot_logits(self, graph: SlotGraph) -> Tensor:

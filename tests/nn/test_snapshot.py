@@ -1,7 +1,7 @@
 import torch
 
-from pyg_aggnn.nn import SnapshotPolicy
-from pyg_aggnn.nn.snapshot import reverse_edges
+from pyg_aggnn.nn import SnapshotPolicy, snapshot
+from pyg_aggnn.nn.snapshot import candidate_reverse, reverse_edges
 from pyg_aggnn.wireless import AdHoc, RandomSubsets
 
 
@@ -19,6 +19,27 @@ def test_reverse_edges_against_brute_force():
     assert torch.equal(
         ordered[sorted_rev.clamp_min(0)][sorted_rev >= 0], rev[ordered][sorted_rev >= 0]
     )
+
+
+def test_the_candidates_reverse_index_is_kept_per_episode_and_only_while_valid():
+    import gc
+
+    edge_index = torch.tensor([[0, 1, 2, 1, 0, 2, 3], [0, 0, 0, 1, 2, 2, 2]])
+    first = candidate_reverse(edge_index, 4)
+    assert torch.equal(first, reverse_edges(edge_index, 4))
+    assert candidate_reverse(edge_index, 4) is first  # the next slot's decision
+    assert candidate_reverse(edge_index, 5) is not first  # another size: looked up again
+    edge_index[0, 6] = 1  # changed in place: looked up again
+    again = candidate_reverse(edge_index, 4)
+    assert again is not first and torch.equal(again, reverse_edges(edge_index, 4))
+    with torch.inference_mode():
+        frozen = edge_index.clone()
+    assert torch.equal(candidate_reverse(frozen, 4), again)  # no version: not kept
+    key = id(edge_index)
+    assert key in snapshot._REVERSE and id(frozen) not in snapshot._REVERSE
+    del edge_index
+    gc.collect()
+    assert key not in snapshot._REVERSE  # dropped with the episode
 
 
 def test_stacked_slot_graphs_and_edge_features():
