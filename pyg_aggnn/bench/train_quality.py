@@ -141,7 +141,7 @@ def run(name: str, args: list[str], seed: int, root: Path) -> dict:
     }
 
 
-def test_baselines(args: list[str], seed: int, root: Path) -> dict[str, float]:
+def baseline_metrics(args: list[str], seed: int, root: Path) -> dict[str, float]:
     """The test metrics of a config on one seed without training: the baselines' numbers
     of :func:`run`'s test, on the same episodes (the policy's are those of its
     initialisation and are not used).
@@ -179,7 +179,7 @@ def rebaseline(rows: list[dict], root: Path, atol: float = 1e-6) -> list[dict]:
             )
         key = (row["setting"], model, row["seed"])
         if key not in fresh:
-            fresh[key] = test_baselines(configs[model], row["seed"], root / row["setting"])
+            fresh[key] = baseline_metrics(configs[model], row["seed"], root / row["setting"])
         new = fresh[key]
         for name, value in new.items():
             baseline = _baseline_of(name)

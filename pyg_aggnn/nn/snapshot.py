@@ -101,6 +101,15 @@ def candidate_reverse(edge_index: Tensor, num_nodes: int) -> Tensor:
     return result
 
 
+def _slot_reverse(edge_index: Tensor, num_nodes: int, edges: Tensor) -> Tensor:
+    """The reverse edges of ``edges``: from the episode's kept lookup, or, for an
+    inference tensor (nothing can be kept for it), by looking up these edges only.
+    """
+    if edge_index.is_inference():
+        return reverse_edges(edge_index, num_nodes, edges)
+    return candidate_reverse(edge_index, num_nodes).index_select(0, edges)
+
+
 class SnapshotPolicy(PowerPolicy):
     """Base class of policies that see the decision slot's graph (centralized models).
 
@@ -183,7 +192,7 @@ class SnapshotPolicy(PowerPolicy):
             elif name == "shift":
                 attrs.append(flat.index_select(0, at))
             else:
-                rev = candidate_reverse(edge_index, num_nodes).index_select(0, edge)
+                rev = _slot_reverse(edge_index, num_nodes, edge)
                 # one gather from the flat [E, T] gains: entry (rev, first slot + slot)
                 entry = rev.clamp_min(0) * batch.edge_gain.size(1) + (slots.start + slot)
                 gain = batch.edge_gain.reshape(-1).index_select(0, entry).to(x.dtype)

@@ -177,7 +177,7 @@ def test_rebaseline_replaces_the_priced_baselines_only(monkeypatch, tmp_path, ca
         calls.append((args, seed))
         return dict(fresh)
 
-    monkeypatch.setattr(train_quality, "test_baselines", fake_test)
+    monkeypatch.setattr(train_quality, "baseline_metrics", fake_test)
     rows = [
         {"setting": "async_m50", "name": "AggGNN, a variant", "seed": 1, "metrics": metrics(3, 4)},
         {"setting": "async_m50", "name": "AggGNN", "seed": 1, "metrics": metrics(3, 4)},

@@ -67,3 +67,15 @@ def test_stacked_slot_graphs_and_edge_features():
     last = policy.snapshot(episode)
     assert last.num_nodes == 8
     assert torch.equal(last.edge_index, graph.edge_index[:, dst >= 16] - 16)
+
+
+def test_an_inference_mode_episode_gets_the_same_slot_graph():
+    policy = SnapshotPolicy(features=["state"], edge_features=["reverse_gain"], self_loops=False)
+    episode = AdHoc(8).episode(3, seed=1)
+    with torch.inference_mode():
+        frozen = AdHoc(8).episode(3, seed=1)
+        graph = policy.snapshot(frozen)
+    assert frozen.edge_index.is_inference() and id(frozen.edge_index) not in snapshot._REVERSE
+    expected = policy.snapshot(episode)
+    assert torch.equal(graph.edge_index, expected.edge_index)
+    assert torch.equal(graph.edge_attr, expected.edge_attr) and bool(graph.edge_attr.gt(0).any())
