@@ -176,13 +176,14 @@ class SnapshotPolicy(PowerPolicy):
         graph_edges = torch.stack(
             [edge_index[0].index_select(0, edge), edge_index[1].index_select(0, edge)]
         )
-        if count > 1:
-            graph_edges += slot * num_nodes
+        # entry (edge, slot) of the [E, S] gains and weights, flattened
         if count == 1:
             at, raw_flat = edge, raw[:, 0]
-        else:  # entry (edge, slot) of a contiguous [E, S]
+            weight_flat = None if weight is None else weight[:, 0]
+        else:
+            graph_edges += slot * num_nodes
             at, raw_flat = edge * count + slot, raw.contiguous().view(-1)
-        flat = None if weight is None else weight[:, 0] if count == 1 else weight.reshape(-1)
+            weight_flat = None if weight is None else weight.reshape(-1)
         edge_reference = reference.index_select(0, edge) if reference.dim() else reference
         attrs = []
         for name in self.edge_features:
@@ -190,7 +191,7 @@ class SnapshotPolicy(PowerPolicy):
                 gain = raw_flat.index_select(0, at)
                 attrs.append(shift.compress_gain(gain, edge_reference))
             elif name == "shift":
-                attrs.append(flat.index_select(0, at))
+                attrs.append(weight_flat.index_select(0, at))
             else:
                 rev = _slot_reverse(edge_index, num_nodes, edge)
                 # one gather from the flat [E, T] gains: entry (rev, first slot + slot)
@@ -199,7 +200,7 @@ class SnapshotPolicy(PowerPolicy):
                 gain = torch.where(rev >= 0, gain, 0.0)
                 attrs.append(shift.compress_gain(gain, edge_reference))
         edge_attr = torch.stack(attrs, dim=1) if attrs else None
-        edge_weight = None if flat is None else flat.index_select(0, at)
+        edge_weight = None if weight_flat is None else weight_flat.index_select(0, at)
         return SlotGraph(x, graph_edges, edge_weight, edge_attr, count * num_nodes)
 
     def snapshot_logits(self, graph: SlotGraph) -> Tensor:
