@@ -115,13 +115,18 @@ class Timeline(Callback):
             self.points.append((trainer.global_step, time.perf_counter() - self.start, value))
 
 
-def run(name: str, args: list[str], seed: int, root: Path) -> dict:
-    """Train one config on one seed, then test it: metrics, wall time, stall verdict."""
-    timeline = Timeline()
+def _cli(args: list[str], seed: int, root: Path) -> AggGNNCLI:
+    """The CLI of one config on one seed, one thread, under ``root``, not yet run."""
     argv = [*args, "--seed_everything", str(seed), "--model.seed", str(seed)]
     argv += ["--trainer.default_root_dir", str(root), "--trainer.enable_progress_bar", "false"]
     argv += ["--torch_threads", "1"]
-    cli = AggGNNCLI(args=argv, run=False)
+    return AggGNNCLI(args=argv, run=False)
+
+
+def run(name: str, args: list[str], seed: int, root: Path) -> dict:
+    """Train one config on one seed, then test it: metrics, wall time, stall verdict."""
+    timeline = Timeline()
+    cli = _cli(args, seed, root)
     cli.trainer.callbacks.append(timeline)
     start = time.perf_counter()
     cli.trainer.fit(cli.model, cli.datamodule)
@@ -146,18 +151,20 @@ def baseline_metrics(args: list[str], seed: int, root: Path) -> dict[str, float]
     of :func:`run`'s test, on the same episodes (the policy's are those of its
     initialisation and are not used).
     """
-    argv = [*args, "--seed_everything", str(seed), "--model.seed", str(seed)]
-    argv += ["--trainer.default_root_dir", str(root), "--trainer.enable_progress_bar", "false"]
-    argv += ["--torch_threads", "1"]
-    cli = AggGNNCLI(args=argv, run=False)
+    cli = _cli(args, seed, root)
     cli.trainer.test(cli.model, cli.datamodule, verbose=False)
     return {k: float(v) for k, v in cli.trainer.callback_metrics.items()}
 
 
+#: The baselines, longest name first (``wmmse_local_awake`` before ``wmmse``).
+_LONGEST_FIRST = sorted(BASELINES, key=len, reverse=True)
+
+
 def _baseline_of(key: str) -> str | None:
     """The baseline a ``test/<metric>_<baseline>`` key belongs to (``None``: the policy's)."""
-    names = sorted(BASELINES, key=len, reverse=True)  # wmmse_local_awake before wmmse
-    return next((b for b in names if key.startswith("test/") and key.endswith(f"_{b}")), None)
+    if not key.startswith("test/"):
+        return None
+    return next((b for b in _LONGEST_FIRST if key.endswith(f"_{b}")), None)
 
 
 def rebaseline(rows: list[dict], root: Path, atol: float = 1e-6) -> list[dict]:
