@@ -149,6 +149,26 @@ def test_dense_path_with_missing_and_shuffled_pairs():
         )
 
 
+def test_complete_pattern_check_against_the_literal_order():
+    """The dense path reuses the gains as its matrices only for the exact pattern: every
+    pair (j, i) of every network, victim-major; any other order goes through index_add.
+    """
+    from pyg_aggnn.baselines._operators import _complete_victim_major
+
+    B, m = 3, 4
+    pairs = [(b * m + j, b * m + i) for b in range(B) for i in range(m) for j in range(m)]
+    src, dst = torch.tensor(pairs).T
+    assert _complete_victim_major(src, dst, B, m)
+    swapped = src.clone()
+    swapped[[5, 6]] = swapped[[6, 5]]  # two senders of one victim exchanged
+    assert not _complete_victim_major(swapped, dst, B, m)
+    assert not _complete_victim_major(dst, src, B, m)  # sender-major
+    assert not _complete_victim_major(src[:-1], dst[:-1], B, m)  # a pair missing
+    moved = dst.clone()
+    moved[-1] = 0  # a victim in another network
+    assert not _complete_victim_major(src, moved, B, m)
+
+
 def test_given_and_random_initial_points():
     rng = np.random.default_rng(2)
     H = random_network(rng, 6)
@@ -375,8 +395,8 @@ def test_dense_blocks_give_the_same_powers(monkeypatch, budget):
     args = (batch.direct_gain, batch.edge_index, batch.edge_gain)
     kwargs = dict(budget=budget, p_max_total=2.0, batch=batch.batch, path="dense", tol=1e-9)
     whole = wmmse(*args, **kwargs)
-    # G and its transpose of two problems per block
-    monkeypatch.setattr(_operators, "_BLOCK_BYTES", 2 * 2 * 5 * 5 * 8)
+    # the matrices of two problems per block
+    monkeypatch.setattr(_operators, "_BLOCK_BYTES", 2 * 5 * 5 * 8)
     assert (
         len(
             _operators.build_operator(
