@@ -218,6 +218,38 @@ def test_train_throughput_times_both_loops_on_the_same_episodes(capsys):
         train_throughput.main(["--settings", "nothing"])
 
 
+def test_the_plain_loop_decides_each_slot_from_the_slots_up_to_it():
+    """The per-slot forward passes of the plain loop give the logits the policy computes
+    for every slot at once (the Agg-GNN is causal): the same loss as ours.
+    """
+    from torch_geometric.loader import DataLoader
+
+    from pyg_aggnn.bench.train_throughput import first_slots
+    from pyg_aggnn.nn import AggGNN
+    from pyg_aggnn.wireless import AdHoc
+
+    gen = torch.Generator().manual_seed(0)
+    episodes = [AdHoc(num_links=6).episode(7, generator=gen) for _ in range(3)]
+    batch = next(iter(DataLoader(episodes, batch_size=3)))
+    policy = AggGNN(K=3, num_layers=2, hidden_channels=3, kernel_size=2).eval()
+    every = policy.logits(batch, all_slots=True)
+    for t in range(batch.num_slots):
+        sliced = first_slots(batch, t + 1)
+        assert sliced.direct_gain.size(1) == sliced.edge_weight.size(1) == t + 1
+        torch.testing.assert_close(policy.logits(sliced), every[:, t], rtol=1e-5, atol=1e-6)
+    assert batch.direct_gain.size(1) == 7  # the batch itself is untouched
+
+
+def test_the_plain_loop_trains_on_the_configs_scored_slots():
+    from pyg_aggnn.bench import train_throughput
+
+    config, extra = train_throughput.SETTINGS["aggnn_default_model_based"]
+    extra = [*extra[:-1], "128"]  # a smaller training set
+    every = train_throughput.plain_pyg_loop(config, extra, steps=2, warmup=1)
+    last = train_throughput.plain_pyg_loop(config, extra, steps=2, warmup=1, last_slot_only=True)
+    assert every["scored_slots"] == 6 and last["scored_slots"] == 1  # 10 slots, 4 warm-up
+
+
 def test_the_plain_loop_aggregates_with_pygs_own_maximum():
     from torch_geometric.nn import MessagePassing
 
