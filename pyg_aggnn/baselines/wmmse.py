@@ -84,7 +84,7 @@ def _iterate(op, v, g, alpha_g, noise, v_max, total, num_iters, tol, steps, pric
         den = op.cross_t(c).addcmul_(g, c)  # sum_j alpha_j w_j u_j^2 h_ji^2
         v_new = _v_step(num, den, v_max, total, op, steps, price)
         if done is not None:
-            change = op.graph_max((v_new * v_new - v2).abs())
+            change = op.graph_max((_squared(v_new) - v2).abs())
             v_new = torch.where(op.expand(done), v, v_new)
             done = done | (change <= tol)
             if bool(done.all()):
@@ -255,7 +255,7 @@ def wmmse(
             )
         )
     v = out[0] if len(out) == 1 else torch.cat(out)
-    return op.from_layout(v * v).reshape(num_nodes, *shape)
+    return op.from_layout(_squared(v)).reshape(num_nodes, *shape)
 
 
 class WMMSE(Baseline):
