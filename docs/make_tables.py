@@ -38,6 +38,14 @@ def model_free_table() -> str:
     return _train_quality().model_free_markdown(rows)
 
 
+def model_free_mode_table() -> str:
+    """The shipped configs' model-free rows with the policies' mode logged beside their
+    draws (``pyg-aggnn bench train_quality --json``, rerun on one machine).
+    """
+    rows = json.loads((ROOT / "docs" / "results" / "model_free_mode.json").read_text())
+    return _train_quality().model_free_markdown(rows)
+
+
 def architectures_table() -> str:
     """The architecture comparison over training seeds, from the ``architectures.csv``
     of ``pyg-aggnn reproduce architectures --quick --seed S`` copied to
@@ -52,6 +60,7 @@ def architectures_table() -> str:
 TABLES: dict[str, Callable[[], str]] = {
     "model-based-table": model_based_table,
     "model-free-table": model_free_table,
+    "model-free-mode-table": model_free_mode_table,
     "architectures-table": architectures_table,
 }
 

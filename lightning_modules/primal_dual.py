@@ -30,6 +30,7 @@ from pyg_aggnn.nn.policy import BernoulliPower, PowerPolicy
 from pyg_aggnn.nn.power_distributions import DISTRIBUTIONS, TruncatedGaussianPower
 from pyg_aggnn.nn.power_map import POWER_MAPS, saturated
 from pyg_aggnn.on_air import (
+    DECISIONS,
     MODES,
     OnAir,
     allocate,
@@ -423,11 +424,16 @@ class PrimalDualModule(LightningModule):
         return None if self.log_scale is None else self.log_scale.exp()
 
     def allocate(
-        self, batch, stream: int = Stream.EVAL_ACTIONS, step: int = 0, samples: int = 1
+        self,
+        batch,
+        stream: int = Stream.EVAL_ACTIONS,
+        step: int = 0,
+        samples: int = 1,
+        decision: str = DECISIONS[0],
     ) -> OnAir:
         """Powers the policy puts on the air at every slot
         (:func:`pyg_aggnn.on_air.allocate` with this module's mode, power map, law and
-        seed).
+        seed; ``decision``: draws, or the law's mode, :data:`~pyg_aggnn.on_air.DECISIONS`).
 
         Returns:
             :class:`~pyg_aggnn.on_air.OnAir` ``(power [N, T, samples], logits [N, T],
@@ -443,6 +449,7 @@ class PrimalDualModule(LightningModule):
             stream,
             step,
             samples,
+            decision,
         )
 
     def primal_loss(self, batch, step: int = 0) -> tuple[Tensor, StepObservation]:
@@ -677,6 +684,11 @@ class PrimalDualModule(LightningModule):
         if self.mode == "model_free":
             entropy = self.power_distribution(logits, batch.max_power).entropy()
             metrics["entropy"] = (entropy * batch.active).sum() / batch.active.sum().clamp_min(1)
+            # the deterministic policy of the same logits: its mode on the air
+            modal = self.allocate(batch, decision="mode")
+            observed = rates_and_reward(self.problem, batch, modal.transmitted)
+            modal = allocation_metrics(self.problem, batch, modal.power, *observed, scored)
+            metrics.update({f"mode_{k}": modal[k] for k in ("sum_rate", "violation")})
         if logits is not None:  # 0: every link decides alike (see StallDetector)
             metrics["logit_spread"] = self.logit_spread(logits, batch.active & (scored.T > 0))
         metrics.update(dual_metrics(self.duals))

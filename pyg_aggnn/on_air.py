@@ -42,6 +42,7 @@ from pyg_aggnn.wireless.miso import transmit_power
 
 __all__ = [
     "MODES",
+    "DECISIONS",
     "DEFAULT_POLICY_PRESET",
     "default_policy",
     "default_policy_config",
@@ -55,6 +56,12 @@ __all__ = [
 
 #: How decisions become powers: the papers' stochastic actions first.
 MODES = ("model_free", "model_based")
+
+#: How a model-free policy acts on the air: a draw of its law (the papers', and what
+#: training optimises), or the law's mode (on where :math:`\sigma(z) > 1/2`; the
+#: fraction :math:`\sigma(z)` of the truncated Gaussian), a deterministic policy with
+#: the same information.
+DECISIONS = ("draw", "mode")
 
 
 #: The :attr:`~pyg_aggnn.nn.AggGNN.PRESETS` entry that training uses when no policy is
@@ -146,6 +153,7 @@ def allocate(
     stream: int = Stream.EVAL_ACTIONS,
     step: int = 0,
     samples: int = 1,
+    decision: str = DECISIONS[0],
 ) -> OnAir:
     """The powers ``policy`` puts on the air at every slot of a (batched) episode.
 
@@ -165,10 +173,14 @@ def allocate(
         stream: the keyed stream (default: ``Stream.EVAL_ACTIONS``).
         step: the training step keying the draws (default: ``0``).
         samples: action draws per episode, model-free (default: ``1``).
+        decision: :data:`DECISIONS`, model-free: every sample draws its actions
+            (``"draw"``, the default) or takes the law's mode (``"mode"``, the same
+            actions in every sample).
 
     Returns:
         :class:`OnAir` (``S = samples`` model-free, ``1`` model-based).
     """
+    check_choice("decision", decision, DECISIONS)
     source = last_active_slot(batch.active)
     if getattr(policy, "beamforming", False):
         if mode != "model_based":
@@ -179,17 +191,27 @@ def allocate(
         beams = hold(policy.beamformers(batch, all_slots=True), source)[:, :, None]
         return OnAir(transmit_power(beams), None, beams, source)  # [N, T, 1(, N_t)]
     if getattr(policy, "feedback", False):
-        return _roll_out(policy, batch, mode, power_map, scale, seed, stream, step, samples)
+        return _roll_out(
+            policy, batch, mode, power_map, scale, seed, stream, step, samples, decision
+        )
     logits = policy.logits(batch, all_slots=True)  # [N, T]
     if mode == "model_based":
         power = hold(continuous_power(logits, batch.max_power, power_map), source)
         return OnAir(power[..., None], logits, None, source)
     dist = power_distribution(logits[..., None].expand(-1, -1, samples), batch.max_power, scale)
-    action = dist.sample(uniform=keyed_uniform(batch, samples, seed, stream, step))
+    uniform = keyed_uniform(batch, samples, seed, stream, step) if decision == "draw" else None
+    action = _act(dist, uniform)
     return OnAir(dist.power(hold(action, source)), logits, action, source)
 
 
-def _roll_out(policy, batch, mode, power_map, scale, seed, stream, step, samples) -> OnAir:
+def _act(dist, uniform: Tensor | None) -> Tensor:
+    """Draws of ``dist`` from these uniforms, or its mode where there are none."""
+    return dist.mode() if uniform is None else dist.sample(uniform=uniform)
+
+
+def _roll_out(
+    policy, batch, mode, power_map, scale, seed, stream, step, samples, decision
+) -> OnAir:
     """:func:`allocate` for a policy with feedback inputs: slot by slot, each slot's
     decisions from the powers in force before it, then the logits of every slot in one
     pass (with gradients), which by causality are those of the rollout. The powers fed
@@ -201,13 +223,14 @@ def _roll_out(policy, batch, mode, power_map, scale, seed, stream, step, samples
     num_nodes, num_slots = batch.active.shape
     power = batch.direct_gain.new_zeros(num_nodes, num_slots, samples)
     action = torch.zeros_like(power) if model_free else None
-    uniform = keyed_uniform(batch, samples, seed, stream, step) if model_free else None
+    draws = model_free and decision == "draw"
+    uniform = keyed_uniform(batch, samples, seed, stream, step) if draws else None
     with torch.no_grad():
         for t in range(num_slots):
             logits = policy.feedback_logits(batch, power, slot=t)  # [N, S]
             if model_free:
                 dist = power_distribution(logits, batch.max_power, scale)
-                action[:, t] = dist.sample(uniform=uniform[:, t])
+                action[:, t] = _act(dist, None if uniform is None else uniform[:, t])
                 fresh = dist.power(action[:, t])
             else:
                 fresh = continuous_power(logits, batch.max_power, power_map)
@@ -236,6 +259,7 @@ class OnAirPolicy(nn.Module):
             ``distribution="truncated_normal"``).
         seed: seed of the action draws (default: ``0``).
         warmup_slots: leading slots not scored (default: :func:`default_warmup_slots`).
+        decision: :data:`DECISIONS`, model-free: draws (default) or the law's mode.
     """
 
     def __init__(
@@ -247,6 +271,7 @@ class OnAirPolicy(nn.Module):
         scale: float | Tensor | None = None,
         seed: int = 0,
         warmup_slots: int | None = None,
+        decision: str = DECISIONS[0],
     ):
         super().__init__()
         if not isinstance(policy, nn.Module) or not callable(getattr(policy, "logits", None)):
@@ -271,6 +296,7 @@ class OnAirPolicy(nn.Module):
         if warmup_slots is None:
             warmup_slots = default_warmup_slots(policy)
         self.warmup_slots = check_positive_int("warmup_slots", warmup_slots, minimum=0)
+        self.decision = check_choice("decision", decision, DECISIONS)
 
     def allocate(
         self, batch, stream: int = Stream.EVAL_ACTIONS, step: int = 0, samples: int = 1
@@ -286,6 +312,7 @@ class OnAirPolicy(nn.Module):
             stream,
             step,
             samples,
+            self.decision,
         )
 
     def forward(self, batch) -> Tensor:
@@ -296,5 +323,5 @@ class OnAirPolicy(nn.Module):
         return (
             f"mode={self.mode!r}, power_map={self.power_map!r}, "
             f"distribution={self.distribution!r}, seed={self.seed}, "
-            f"warmup_slots={self.warmup_slots}"
+            f"warmup_slots={self.warmup_slots}, decision={self.decision!r}"
         )

@@ -267,11 +267,14 @@ def model_free_markdown(rows: list[dict]) -> str:
         )
 
     present = [b for b in RATIO_TO if any(f"test/sum_rate_{b}" in r["metrics"] for r in rows)]
+    # the same logits deciding by their law's mode, where a row logged it
+    modal_any = any("test/mode_sum_rate" in r["metrics"] for r in rows)
     lines = [
         "| setting | policy | seeds | sum rate | budget use | "
         + " | ".join(f"vs {b}" for b in present)
+        + (" | mode / draws" if modal_any else "")
         + " |",
-        "|---|---|---|---|---|" + "---|" * len(present),
+        "|---|---|---|---|---|" + "---|" * (len(present) + modal_any),
     ]
     keys = dict.fromkeys((row["setting"], row["name"]) for row in rows)
     for setting, name in keys:
@@ -290,6 +293,13 @@ def model_free_markdown(rows: list[dict]) -> str:
             else "–"
             for b in present
         ]
+        if modal_any:
+            if all("test/mode_sum_rate" in m for m in metrics):
+                cells.append(
+                    spread([m["test/mode_sum_rate"] / m["test/sum_rate"] for m in metrics], 4)
+                )
+            else:
+                cells.append("–")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -302,20 +312,22 @@ def report(setting: str, seed: int, results: list[dict]) -> None:
         k[len("test/sum_rate_") :] for k in metrics if k.startswith("test/sum_rate_")
     )
     width = {b: max(12, len(b) + 5) for b in baselines}
-    labels = [*baselines, *(result["name"] for result in results)]
+    labels = [*baselines, *(result["name"] + " (mode)" for result in results)]
     name = max(14, *(len(label) + 2 for label in labels))
     header = f"{'allocation':<{name}}{'sum rate':>10}{'budget use':>12}"
     header += "".join(f"{'vs ' + b:>{width[b]}}" for b in baselines)
     print(header + f"{'train s':>10}{'2% at s':>10}")
+
+    def row(label: str, m: dict, prefix: str) -> str:
+        rate = m[f"test/{prefix}sum_rate"]
+        line = f"{label:<{name}}{rate:>10.4f}{1 + m[f'test/{prefix}violation']:>11.1%} "
+        return line + "".join(f"{rate / m[f'test/sum_rate_{b}']:>{width[b]}.3f}" for b in baselines)
+
     for result in results:
         m = result["metrics"]
-        row = (
-            f"{result['name']:<{name}}{m['test/sum_rate']:>10.4f}{1 + m['test/violation']:>11.1%} "
-        )
-        row += "".join(
-            f"{m['test/sum_rate'] / m[f'test/sum_rate_{b}']:>{width[b]}.3f}" for b in baselines
-        )
-        print(row + f"{result['seconds']:>10.0f}{result['reached']:>10.0f}")
+        print(row(result["name"], m, "") + f"{result['seconds']:>10.0f}{result['reached']:>10.0f}")
+        if "test/mode_sum_rate" in m:  # the same logits, deciding by the law's mode
+            print(row(result["name"] + " (mode)", m, "mode_"))
     for b in baselines:
         use = 1 + metrics[f"test/violation_{b}"]
         print(f"{b:<{name}}{metrics[f'test/sum_rate_{b}']:>10.4f}{use:>11.1%}")

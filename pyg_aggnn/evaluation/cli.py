@@ -37,7 +37,7 @@ from pyg_aggnn.evaluation.episodes import dataset_episodes, simulate_episodes
 from pyg_aggnn.evaluation.evaluator import evaluate
 from pyg_aggnn.evaluation.report import format_table, summary_rows, write_results
 from pyg_aggnn.evaluation.transference import MODES, transfer_settings, with_hops
-from pyg_aggnn.on_air import OnAirPolicy
+from pyg_aggnn.on_air import DECISIONS, OnAirPolicy
 from pyg_aggnn.wireless import AdHoc
 
 __all__ = ["main", "parse_scenario", "run_evaluation"]
@@ -123,6 +123,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     add("--samples", type=int, default=1, help="action draws per episode (default: 1)")
     add(
+        "--decision",
+        choices=DECISIONS,
+        default=DECISIONS[0],
+        help="model-free policies act by draws of their law (the papers', default) or by its "
+        "mode (on where the transmit probability is above 1/2): a deterministic policy",
+    )
+    add(
         "--served-rate",
         type=float,
         default=0.1,
@@ -175,6 +182,8 @@ def load_checkpoints(
 def run_evaluation(args: argparse.Namespace) -> tuple[dict, dict[str, Any]]:
     """Evaluate as the parsed command line says; returns ``(results, meta)``."""
     modules, paths = load_checkpoints(args.checkpoints, args.device)
+    for module in modules.values():
+        module.decision = args.decision
     hops = [int(getattr(m.policy, "K", 1)) for m in modules.values()]
     if args.transfer == "hops":
         hops += [int(v) for v in args.values or []]

@@ -153,6 +153,12 @@ class BernoulliPower:
             uniform = uniform_draws(self.logits, generator, uniform)
             return (uniform < self.prob).to(self.logits.dtype)
 
+    def mode(self) -> Tensor:
+        """The most likely action, ``1`` where :math:`\\pi > 1/2` (:math:`z > 0`), else
+        ``0`` (float, same shape as ``logits``); no gradient.
+        """
+        return (self.logits.detach() > 0).to(self.logits.dtype)
+
     def power(self, action: Tensor) -> Tensor:
         """Transmit power of actions: :math:`p = p_0 a`."""
         return self.max_power * action

@@ -99,6 +99,12 @@ class TruncatedGaussianPower:
             fraction = self.loc + self.scale * torch.special.ndtri(level)
             return fraction.clamp(0.0, 1.0)
 
+    def mode(self) -> Tensor:
+        """The most likely fraction: :math:`\\mu = \\sigma(z)`, which lies in
+        :math:`(0, 1)`, where the density peaks (same shape as ``logits``); no gradient.
+        """
+        return self.loc.detach()
+
     def power(self, action: Tensor) -> Tensor:
         """Transmit power of power fractions: :math:`p = p_0 x`."""
         return self.max_power * action

@@ -114,10 +114,14 @@ def test_model_free_table_shows_a_baseline_only_where_it_was_logged():
         row("async", 0, 1.0, {"wmmse_local": 2.0, "wmmse_local_awake": 1.0, "wmmse": 4.0}),
         row("async", 1, 3.0, {"wmmse_local": 2.0, "wmmse_local_awake": 2.0, "wmmse": 4.0}),
     ]
+    rows[1]["metrics"]["test/mode_sum_rate"] = 1.1  # the mode, where it was logged
+    rows[2]["metrics"]["test/mode_sum_rate"] = 3.6
+    without = model_free_markdown([rows[0]]).splitlines()  # no row logged the mode: no column
+    assert without[0].endswith("| vs wmmse_local | vs wmmse |")
     lines = model_free_markdown(rows).splitlines()
-    assert lines[0].endswith("| vs wmmse_local | vs wmmse_local_awake | vs wmmse |")
+    assert lines[0].endswith("| vs wmmse_local | vs wmmse_local_awake | vs wmmse | mode / draws |")
     assert lines[2] == "| m25 | AggGNN | 0 | 1.0000 [1.0000, 1.0000] | 90.0 [90.0, 90.0] % | " + (
-        "0.500 [0.500, 0.500] | – | 0.250 [0.250, 0.250] |"
+        "0.500 [0.500, 0.500] | – | 0.250 [0.250, 0.250] | – |"
     )
     assert lines[3].split(" | ")[2:] == [
         "0, 1",
@@ -125,7 +129,8 @@ def test_model_free_table_shows_a_baseline_only_where_it_was_logged():
         "90.0 [90.0, 90.0] %",
         "1.000 [0.500, 1.500]",
         "1.250 [1.000, 1.500]",
-        "0.500 [0.250, 0.750] |",
+        "0.500 [0.250, 0.750]",
+        "1.1500 [1.1000, 1.2000] |",
     ]
 
 
@@ -313,3 +318,18 @@ def test_training_quality_report_fits_its_columns_to_the_names(capsys):
     assert (
         header.index("vs wmmse_local_awake") + len("vs wmmse_local_awake") == row.index("0.800") + 5
     )
+
+
+def test_training_quality_report_shows_the_mode_beside_the_draws(capsys):
+    from pyg_aggnn.bench.train_quality import report
+
+    metrics = {"test/sum_rate": 0.2, "test/violation": -0.3, "test/sum_rate_binary": 0.25}
+    metrics |= {"test/violation_binary": 0.0, "test/mode_sum_rate": 0.22}
+    metrics |= {"test/mode_violation": -0.1}
+    report("m50", 0, [{"name": "AggGNN", "metrics": metrics, "seconds": 1, "reached": 1}])
+    rows = {
+        line.split("  ")[0].strip(): line.split()
+        for line in capsys.readouterr().out.splitlines()[2:]
+    }
+    assert rows["AggGNN (mode)"][-3:] == ["0.2200", "90.0%", "0.880"]
+    assert rows["AggGNN"][1:4] == ["0.2000", "70.0%", "0.800"]

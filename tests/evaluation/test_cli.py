@@ -123,3 +123,23 @@ def test_bad_arguments_exit_with_a_message(tmp_path, capsys):
     assert pyg_aggnn(["evaluate", str(tmp_path / "missing.ckpt"), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: checkpoint") and "missing.ckpt" in err
+
+
+def test_the_mode_is_one_deterministic_policy(tiny_run, tmp_path, capsys):
+    def agg(*extra):
+        out = tmp_path / "_".join(extra)
+        args = ["evaluate", f"agg={tiny_run.checkpoint}", "--episodes", "3", "--out", str(out)]
+        assert pyg_aggnn([*args, "--baselines", "equal", *extra]) == 0
+        return float(_summary(out)[0]["sum_rate"])
+
+    # the mode draws nothing: the same powers in every sample, whatever their number
+    assert agg("--decision", "mode", "--samples", "1") == agg(
+        "--decision", "mode", "--samples", "3"
+    )
+    assert agg("--samples", "1") != agg("--samples", "3")  # draws differ between samples
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        pyg_aggnn(["evaluate", str(tiny_run.checkpoint), "--decision", "greedy"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--decision" in err and "greedy" in err and "mode" in err

@@ -333,3 +333,50 @@ def test_distribution_is_selectable_from_the_command_line(tmp_path, monkeypatch)
 def test_bad_distribution_names_it(tiny_policy, kwargs, message):
     with pytest.raises(ValueError, match=message):
         PrimalDualModule(tiny_policy(), **kwargs)
+
+
+def test_the_mode_acts_on_the_sign_of_the_logit_and_holds(tiny_policy, dense_episode):
+    active = torch.tensor(
+        [[True, False, True, False], [False, True, True, True], [False, False, False, True]]
+    )
+    batch = _batch(dense_episode(m=3, num_slots=4, active=active))
+    module = PrimalDualModule(tiny_policy(dtype=torch.float64), num_links=3).double()
+    with torch.no_grad():  # centre the logits: some of each sign
+        middle = module.policy.logits(batch, all_slots=True).median()
+        module.policy.net[-1].bias.sub_(middle + 1e-3)
+    power, logits, action, source = module.allocate(batch, samples=3, decision="mode")
+    assert bool((logits > 0).any()) and bool((logits < 0).any())
+    want = torch.zeros(3, 4, dtype=torch.float64)
+    for i, t in itertools.product(range(3), range(4)):
+        past = [s for s in range(t + 1) if active[i, s]]
+        if past:
+            want[i, t] = 2.0 * float(logits[i, past[-1]] > 0)
+    for s in range(3):  # every sample takes the mode: no draws, whatever the seed
+        assert torch.equal(power[..., s], want)
+    module.seed = 7
+    assert torch.equal(module.allocate(batch, decision="mode").power[..., 0], want)
+    with pytest.raises(ValueError, match="decision must be one of"):
+        module.allocate(batch, decision="greedy")
+
+
+def test_evaluation_logs_the_mode_beside_the_draws(tiny_policy, dense_episode):
+    episodes = [dense_episode(m=3, num_slots=3, seed=s, p_max_total=3.0) for s in range(2)]
+    batch = _batch(*episodes)
+    module = PrimalDualModule(tiny_policy(dtype=torch.float64), num_links=3).double()
+    logged = {}
+    module.log_dict = lambda values, **kwargs: logged.update(values)
+    module.validation_step(batch, 0)
+    logits = module.policy.logits(batch, all_slots=True).detach()
+    power = 2.0 * (logits > 0).double()  # every node active: nothing held
+    rate = torch.stack(
+        [
+            torch.stack(
+                [_dense_rates(e.dense_gain(t), power[3 * b : 3 * b + 3, t]) for t in range(3)]
+            )
+            for b, e in enumerate(episodes)
+        ]
+    )  # [B, T, m]
+    torch.testing.assert_close(logged["val/mode_sum_rate"], rate.sum(-1).mean())
+    total = power.reshape(2, 3, 3).sum(1).mean(1)  # [B] mean total power over the slots
+    torch.testing.assert_close(logged["val/mode_violation"], (total / 3.0 - 1.0).mean())
+    assert not torch.equal(logged["val/mode_sum_rate"], logged["val/sum_rate"])

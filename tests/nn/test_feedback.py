@@ -150,3 +150,15 @@ def test_the_protocol_refuses_leakage_and_the_reverse_aggregation():
     reverse = AggGNN(K=3, num_layers=1, hidden_channels=1, kernel_size=3, reverse=True)
     with pytest.raises(ValueError, match="model.reverse must be False"):
         AggregationProtocol.from_model(reverse)
+
+
+def test_mode_rollout_decides_on_the_sign_of_the_logit():
+    batch, policy = _batch(), _policy()
+    with torch.no_grad():
+        policy.lin.bias.add_(0.5)  # logits of both signs
+        on_air = allocate(policy, batch, seed=4, samples=2, decision="mode")
+        # a uniform of 1/2 draws "on" exactly where sigma(z) > 1/2: the mode
+        want = _reference_rollout(policy, batch, torch.full((12, 7), 0.5, dtype=torch.float64))
+    for s in range(2):
+        torch.testing.assert_close(on_air.power[..., s], want)
+    assert bool((want > 0).any()) and bool((want == 0).any())

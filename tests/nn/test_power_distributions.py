@@ -2,7 +2,7 @@ import pytest
 import torch
 from scipy import stats
 
-from pyg_aggnn.nn import TruncatedGaussianPower
+from pyg_aggnn.nn import BernoulliPower, TruncatedGaussianPower
 
 LOGITS = torch.tensor([[-2.0, 0.0, 0.4], [1.5, -0.3, 3.0]], dtype=torch.float64)
 MAX_POWER = torch.tensor([2.0, 0.5], dtype=torch.float64)
@@ -79,3 +79,22 @@ def test_log_prob_gradients_in_logits_and_scale_pass_gradcheck():
 def test_bad_scale_names_the_argument():
     with pytest.raises(ValueError, match="scale must be > 0"):
         TruncatedGaussianPower(LOGITS, MAX_POWER, 0.0)
+
+
+@pytest.mark.parametrize("scale", [0.05, 0.3, 2.0])
+def test_mode_is_where_the_density_peaks(scale):
+    dist = TruncatedGaussianPower(LOGITS, MAX_POWER, scale)
+    grid = torch.linspace(0.0, 1.0, 20001, dtype=torch.float64)  # steps of 5e-5
+    density = dist.log_prob(grid[:, None, None].expand(-1, *LOGITS.shape))
+    peak = grid[density.argmax(0)]
+    torch.testing.assert_close(dist.mode(), peak, atol=5e-5, rtol=0)
+    assert not dist.mode().requires_grad
+
+
+def test_bernoulli_mode_is_the_likelier_action():
+    logits = torch.tensor([[-2.0, 0.0, 0.4], [1e-3, -1e-3, 30.0]], requires_grad=True)
+    dist = BernoulliPower(logits, 1.0)
+    mode = dist.mode()
+    likelier = dist.log_prob(torch.ones_like(logits)) > dist.log_prob(torch.zeros_like(logits))
+    assert torch.equal(mode, likelier.float()) and not mode.requires_grad
+    assert torch.equal(mode, torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 1.0]]))
